@@ -1,0 +1,87 @@
+"""Postgres type identity shared by every layer.
+
+The wire layer picks codecs by OID, the planner types result columns with these, and the engine
+maps them to DuckDB column types. Only identity lives here: no encoding, no SQL.
+
+Python value conventions (what codecs accept and produce, what the engine returns):
+bool -> bool; int2/int4/int8/oid -> int; float4/float8 -> float; text/varchar/name/unknown -> str;
+vector -> 1-D numpy float32 array; NULL -> None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PgType:
+    oid: int
+    name: str  # pg_type.typname
+    typlen: int  # pg_type.typlen: fixed size in bytes, -1 for variable length
+    array_oid: int = 0
+    duckdb: str = "VARCHAR"  # the DuckDB type that stores values of this type
+
+
+BOOL = PgType(16, "bool", 1, 1000, "BOOLEAN")
+INT2 = PgType(21, "int2", 2, 1005, "SMALLINT")
+INT4 = PgType(23, "int4", 4, 1007, "INTEGER")
+INT8 = PgType(20, "int8", 8, 1016, "BIGINT")
+OID = PgType(26, "oid", 4, 1028, "UINTEGER")
+FLOAT4 = PgType(700, "float4", 4, 1021, "FLOAT")
+FLOAT8 = PgType(701, "float8", 8, 1022, "DOUBLE")
+TEXT = PgType(25, "text", -1, 1009, "VARCHAR")
+VARCHAR = PgType(1043, "varchar", -1, 1015, "VARCHAR")
+NAME = PgType(19, "name", 64, 1003, "VARCHAR")
+UNKNOWN = PgType(705, "unknown", -2, 0, "VARCHAR")
+# pgvector's type lives in an extension, so its OID is ours to choose; it is stable across
+# restarts because clients cache it (asyncpg, psycopg's TypeInfo).
+VECTOR_OID = 16385
+VECTOR_ARRAY_OID = 16386
+VECTOR = PgType(VECTOR_OID, "vector", -1, VECTOR_ARRAY_OID, "FLOAT[]")
+
+ALL_TYPES: tuple[PgType, ...] = (
+    BOOL,
+    INT2,
+    INT4,
+    INT8,
+    OID,
+    FLOAT4,
+    FLOAT8,
+    TEXT,
+    VARCHAR,
+    NAME,
+    UNKNOWN,
+    VECTOR,
+)
+BY_OID: dict[int, PgType] = {t.oid: t for t in ALL_TYPES}
+
+# SQL spellings of the scalar types a collection column may be declared with.
+BY_SQL_NAME: dict[str, PgType] = {
+    "bool": BOOL,
+    "boolean": BOOL,
+    "smallint": INT2,
+    "int2": INT2,
+    "int": INT4,
+    "integer": INT4,
+    "int4": INT4,
+    "bigint": INT8,
+    "int8": INT8,
+    "real": FLOAT4,
+    "float4": FLOAT4,
+    "float": FLOAT8,
+    "double": FLOAT8,
+    "double precision": FLOAT8,
+    "float8": FLOAT8,
+    "text": TEXT,
+    "varchar": VARCHAR,
+    "character varying": VARCHAR,
+    "vector": VECTOR,
+}
+
+INTEGER_TYPES = frozenset({INT2.oid, INT4.oid, INT8.oid, OID.oid})
+FLOAT_TYPES = frozenset({FLOAT4.oid, FLOAT8.oid})
+
+
+def type_by_oid(oid: int) -> PgType:
+    """The type for an OID; unknown OIDs are treated as text, as Postgres does for `unknown`."""
+    return BY_OID.get(oid, TEXT)

@@ -1,0 +1,91 @@
+"""The `vector` type's value semantics, as pgvector defines them: text form, checks, messages.
+
+Shared by the wire codecs (parameters in text format), the planner (literals in SQL text) and
+the engine (dimension checks on insert). Values are 1-D numpy float32 arrays.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from sqlvec.errors import (
+    DataException,
+    InvalidTextRepresentation,
+    NumericValueOutOfRange,
+    ProgramLimitExceeded,
+)
+
+MAX_DIM = 16000  # pgvector's VECTOR_MAX_DIM
+
+# What C's strtof accepts for one element, which is what pgvector's vector_in uses.
+_NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)"
+_LIST = re.compile(rf"\s*{_NUMBER}\s*(?:,\s*{_NUMBER}\s*)*", re.IGNORECASE)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def parse_vector(text: str, expected_dim: int | None = None) -> np.ndarray:
+    """Parse pgvector's text form `[1,2,3]` into a float32 array, with pgvector's errors."""
+    stripped = text.strip()
+    if not stripped.startswith("["):
+        raise InvalidTextRepresentation(
+            f'invalid input syntax for type vector: "{text}"',
+            detail='Vector contents must start with "[".',
+        )
+    if not stripped.endswith("]"):
+        raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
+    inner = stripped[1:-1]
+    if not inner.strip():
+        raise DataException("vector must have at least 1 dimension")
+    if not _LIST.fullmatch(inner):
+        raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
+    values = np.array(inner.split(","), dtype=np.float64)
+    return checked_vector(values, expected_dim, text)
+
+
+def checked_vector(
+    values: np.ndarray, expected_dim: int | None = None, text: str | None = None
+) -> np.ndarray:
+    """Validate a candidate vector (finite, in float32 range, dimension) and return float32."""
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise DataException("vector must be one-dimensional")
+    if values.shape[0] < 1:
+        raise DataException("vector must have at least 1 dimension")
+    if values.shape[0] > MAX_DIM:
+        raise ProgramLimitExceeded(f"vector cannot have more than {MAX_DIM} dimensions")
+    if np.isnan(values).any():
+        raise DataException("NaN not allowed in vector")
+    if np.isinf(values).any():
+        raise DataException("infinite value not allowed in vector")
+    if values.dtype != np.float32 and np.abs(values).max() > _FLOAT32_MAX:
+        shown = text if text is not None else format_vector(values)
+        raise NumericValueOutOfRange(f'"{shown}" is out of range for type vector')
+    check_dimension(values.shape[0], expected_dim)
+    return values.astype(np.float32, copy=False)
+
+
+def check_dimension(actual: int, expected: int | None) -> None:
+    """A value stored in a `vector(d)` column must have d dimensions."""
+    if expected is not None and actual != expected:
+        raise DataException(f"expected {expected} dimensions, not {actual}")
+
+
+def check_same_dimensions(a: int, b: int) -> None:
+    """Distance operators need operands of one dimension."""
+    if a != b:
+        raise DataException(f"different vector dimensions {a} and {b}")
+
+
+def format_float4(value: float) -> str:
+    """Shortest text that reads back as the same float4, as Postgres and pgvector print it."""
+    text = str(np.float32(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def format_vector(values: np.ndarray) -> str:
+    """pgvector's text output: `[1,2.5,3]`."""
+    return "[" + ",".join(format_float4(v) for v in np.asarray(values, dtype=np.float32)) + "]"
