@@ -31,7 +31,7 @@ class SqlvecError(Exception):
         self.position = position
 
 
-class SyntaxError(SqlvecError):  # noqa: A001 - named after the SQLSTATE class
+class SyntaxError(SqlvecError):
     sqlstate = "42601"
 
 
@@ -157,3 +157,15 @@ def error_fields(exc: SqlvecError | Notice) -> dict[str, str]:
 
 class ProgramLimitExceeded(SqlvecError):
     sqlstate = "54000"
+
+
+class DivisionByZero(SqlvecError):
+    sqlstate = "22012"
+
+
+class CantChangeRuntimeParam(SqlvecError):
+    sqlstate = "55P02"
+
+
+class NoActiveSqlTransaction(SqlvecError):
+    sqlstate = "25P01"

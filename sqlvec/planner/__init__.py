@@ -1,0 +1,52 @@
+"""From a parsed statement to a plan: binding, logical plan, rewrite rules, physical plan."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.errors import FeatureNotSupported
+from sqlvec.parser.nodes import CreateCollection, DropCollection, ShowCollections
+from sqlvec.planner.context import Catalog, PlanContext
+from sqlvec.planner.ddl import plan_create, plan_drop
+from sqlvec.planner.insert import plan_insert
+from sqlvec.planner.plans import Plan, ShowCollectionsPlan
+from sqlvec.planner.select import plan_select
+from sqlvec.planner.values import ParamTypes
+
+__all__ = ["Catalog", "Plan", "plan"]
+
+
+def plan(
+    statement: exp.Expression,
+    catalog: Catalog,
+    param_oids: list[int],
+    constants: dict[str, str],
+) -> Plan:
+    ctx = PlanContext(catalog, ParamTypes(param_oids), constants)
+    node = _plan_node(statement, ctx)
+    return Plan(node, ctx.params.resolved())
+
+
+def _plan_node(statement: exp.Expression, ctx: PlanContext) -> object:
+    if isinstance(statement, CreateCollection):
+        return plan_create(statement)
+    if isinstance(statement, DropCollection):
+        return plan_drop(statement)
+    if isinstance(statement, ShowCollections):
+        return ShowCollectionsPlan()
+    if isinstance(statement, exp.Insert):
+        return plan_insert(statement, ctx)
+    if isinstance(statement, exp.Query):
+        return plan_select(statement, ctx)
+    if isinstance(statement, exp.Update | exp.Delete):
+        verb = "UPDATE" if isinstance(statement, exp.Update) else "DELETE"
+        raise FeatureNotSupported(f"{verb} is not supported yet")
+    raise FeatureNotSupported(f"statement is not supported: {_describe(statement)}")
+
+
+def _describe(statement: exp.Expression) -> str:
+    if isinstance(statement, exp.Command):
+        return (
+            f"{statement.this} {statement.expression.name if statement.expression else ''}".strip()
+        )
+    return statement.key.upper()

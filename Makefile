@@ -1,0 +1,33 @@
+# Everything a fresh clone needs: `make serve` and `make test` create .venv and install first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@command -v psql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null) || echo "warning: psql not installed; its tests will fail"
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/sqlvec serve --host 127.0.0.1 --port 5433 --data ./data
+
+test: $(STAMP)
+	$(BIN)/ruff check sqlvec tests benchmarks
+	$(BIN)/ruff format --check sqlvec tests benchmarks
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check sqlvec tests benchmarks
+	$(BIN)/ruff format --check sqlvec tests benchmarks
+	$(BIN)/mypy sqlvec
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,5 @@
+import sys
+
+from sqlvec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,45 @@
+"""`sqlvec serve`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from sqlvec import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sqlvec", description="A vector database that speaks the PostgreSQL wire protocol."
+    )
+    parser.add_argument("--version", action="version", version=f"sqlvec {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the PostgreSQL protocol")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5433, help="TCP port (5433)")
+    serve.add_argument("--data", type=Path, default=Path("data"), help="data directory (./data)")
+    serve.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "serve":
+        from sqlvec.server import run
+
+        asyncio.run(run(args.data, args.host, args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

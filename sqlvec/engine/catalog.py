@@ -1,0 +1,84 @@
+"""Collection specs: what a collection is, independent of where it is stored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlvec.errors import InvalidParameterValue, UndefinedColumn
+from sqlvec.types import BY_OID, VECTOR, PgType
+
+METRICS = ("l2", "ip", "cosine")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: PgType
+    dim: int | None = None  # vector(d)
+    primary_key: bool = False
+    generated: bool = False  # ids the engine assigns when an INSERT leaves them out
+    not_null: bool = False
+
+    @property
+    def is_vector(self) -> bool:
+        return self.type.oid == VECTOR.oid
+
+    @property
+    def duckdb_type(self) -> str:
+        return f"FLOAT[{self.dim}]" if self.is_vector else self.type.duckdb
+
+    @property
+    def typmod(self) -> int:
+        return self.dim if self.is_vector and self.dim is not None else -1
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    metric: str = "l2"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnSpec:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise UndefinedColumn(f'column "{name}" does not exist')
+
+    def has_column(self, name: str) -> bool:
+        return any(column.name == name for column in self.columns)
+
+    @property
+    def id_column(self) -> ColumnSpec:
+        """The int64 primary key that is also the Faiss id."""
+        return next(column for column in self.columns if column.primary_key)
+
+    @property
+    def vector_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(column for column in self.columns if column.is_vector)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        for column in data["columns"]:
+            column["type"] = column["type"]["oid"]
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> CollectionSpec:
+        data = json.loads(text)
+        columns = tuple(
+            ColumnSpec(**{**column, "type": BY_OID[column["type"]]}) for column in data["columns"]
+        )
+        return cls(data["name"], columns, data["metric"], data["options"])
+
+
+def check_metric(metric: str) -> str:
+    normalized = metric.lower()
+    if normalized not in METRICS:
+        raise InvalidParameterValue(
+            f'invalid value for parameter "metric": "{metric}"',
+            hint="Valid values are 'l2', 'ip' and 'cosine'.",
+        )
+    return normalized

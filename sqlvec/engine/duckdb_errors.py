@@ -1,0 +1,48 @@
+"""DuckDB exceptions as Postgres errors with the nearest SQLSTATE."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from sqlvec import errors
+
+_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+_MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
+_MISSING_FUNCTION = re.compile(
+    r"(?:Scalar|Table|Aggregate) Function with name (\S+) does not exist"
+)
+
+
+def translate(exc: duckdb.Error) -> errors.SqlvecError:
+    text = _first_line(str(exc))
+    if match := _MISSING_TABLE.search(text):
+        return errors.UndefinedTable(f'relation "{match.group(1).rstrip("!")}" does not exist')
+    if match := _MISSING_COLUMN.search(text):
+        return errors.UndefinedColumn(f'column "{match.group(1)}" does not exist')
+    if match := _MISSING_FUNCTION.search(text):
+        return errors.UndefinedFunction(f"function {match.group(1).rstrip('!')} does not exist")
+    for kind, error_class in _BY_CLASS:
+        if isinstance(exc, kind):
+            return error_class(text)
+    return errors.InternalError(text)
+
+
+def _first_line(text: str) -> str:
+    # DuckDB prefixes the class ("Binder Error: ...") and appends a caret diagram.
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return re.sub(r"^[A-Za-z ]+Error: ", "", line)
+
+
+_BY_CLASS: tuple[tuple[type[duckdb.Error], type[errors.SqlvecError]], ...] = (
+    (duckdb.ParserException, errors.SyntaxError),
+    (duckdb.CatalogException, errors.UndefinedObject),
+    (duckdb.BinderException, errors.DatatypeMismatch),
+    (duckdb.ConversionException, errors.InvalidTextRepresentation),
+    (duckdb.OutOfRangeException, errors.NumericValueOutOfRange),
+    (duckdb.ConstraintException, errors.UniqueViolation),
+    (duckdb.InvalidInputException, errors.InvalidParameterValue),
+    (duckdb.NotImplementedException, errors.FeatureNotSupported),
+    (duckdb.TransactionException, errors.InFailedTransaction),
+)

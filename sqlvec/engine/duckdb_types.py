@@ -1,0 +1,61 @@
+"""DuckDB result types as Postgres types, and DuckDB values as the wire layer's Python values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, TEXT, VECTOR, PgType
+
+_FIXED = {
+    "BOOLEAN": BOOL,
+    "TINYINT": INT2,
+    "SMALLINT": INT2,
+    "UTINYINT": INT2,
+    "INTEGER": INT4,
+    "USMALLINT": INT4,
+    "BIGINT": INT8,
+    "UINTEGER": INT8,
+    "FLOAT": FLOAT4,
+    "DOUBLE": FLOAT8,
+    "VARCHAR": TEXT,
+}
+_FLOAT_ARRAY = re.compile(r"FLOAT\[(\d+)\]")
+
+
+def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
+    """(Postgres type, typmod) for a DuckDB column type; FLOAT[d] is pgvector's vector(d)."""
+    if duckdb_type in _FIXED:
+        return _FIXED[duckdb_type], -1
+    match = _FLOAT_ARRAY.fullmatch(duckdb_type)
+    if match:
+        return VECTOR, int(match.group(1))
+    if duckdb_type == "FLOAT[]":
+        return VECTOR, -1
+    if duckdb_type.startswith("DECIMAL") or duckdb_type in ("HUGEINT", "UBIGINT"):
+        # No numeric codec yet: exact decimals travel as text, as Postgres' text format would.
+        return TEXT, -1
+    return TEXT, -1
+
+
+def value_converter(pg_type: PgType) -> Callable[[Any], Any]:
+    """Convert a DuckDB Python value to the Python value the wire codec for pg_type expects."""
+    if pg_type.oid == VECTOR.oid:
+        return lambda value: None if value is None else np.asarray(value, dtype=np.float32)
+    if pg_type.oid == TEXT.oid:
+        return _as_text
+    return lambda value: value
+
+
+def _as_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)

@@ -1,0 +1,172 @@
+"""Runs physical plans against the engine. Called on a worker thread, never the event loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sqlvec.engine.engine import Engine
+from sqlvec.errors import InvalidParameterValue, Notice, SqlvecError
+from sqlvec.planner.plans import (
+    ConstantPlan,
+    CreateCollectionPlan,
+    DropCollectionPlan,
+    DuckPlan,
+    InsertPlan,
+    OutputColumn,
+    Params,
+    ResultProjection,
+    RowsContext,
+    ShowCollectionsPlan,
+    VectorTopKPlan,
+)
+from sqlvec.vectors import check_same_dimensions
+
+
+@dataclass
+class Outcome:
+    tag: str
+    columns: list[OutputColumn] | None = None
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    parameter_status: dict[str, str] = field(default_factory=dict)
+
+
+class LimitError(SqlvecError):
+    sqlstate = "2201W"
+
+
+class OffsetError(SqlvecError):
+    sqlstate = "2201X"
+
+
+def execute(engine: Engine, node: object, params: Params) -> Outcome:
+    if isinstance(node, VectorTopKPlan):
+        return _topk(engine, node, params)
+    if isinstance(node, DuckPlan):
+        return _duck(engine, node, params)
+    if isinstance(node, InsertPlan):
+        return _insert(engine, node, params)
+    if isinstance(node, ConstantPlan):
+        row = tuple(value(params) for value in node.values)
+        return Outcome("SELECT 1", list(node.columns), [row])
+    if isinstance(node, CreateCollectionPlan):
+        return _create(engine, node)
+    if isinstance(node, DropCollectionPlan):
+        return _drop(engine, node)
+    if isinstance(node, ShowCollectionsPlan):
+        rows = [(name,) for name in engine.collection_names()]
+        return Outcome(f"SELECT {len(rows)}", list(node.columns), rows)
+    raise TypeError(f"no executor for {type(node).__name__}")
+
+
+def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
+    """Result columns of a plan, without running it (Describe before Bind)."""
+    if isinstance(node, VectorTopKPlan):
+        return list(node.projection.columns)
+    if isinstance(node, InsertPlan):
+        return list(node.returning.columns) if node.returning else None
+    if isinstance(node, ConstantPlan | ShowCollectionsPlan):
+        return list(node.columns)
+    if isinstance(node, DuckPlan):
+        described = engine.describe_sql(node.describe_sql)
+        return _named(node, [OutputColumn(*column) for column in described])
+    return None
+
+
+def _topk(engine: Engine, plan: VectorTopKPlan, params: Params) -> Outcome:
+    query = plan.query(params)
+    if query is None:
+        # ORDER BY a NULL distance: every row ties; Postgres returns rows in scan order.
+        raise InvalidParameterValue("the query vector of a vector search must not be NULL")
+    dim = engine.spec(plan.collection).column(plan.column).dim
+    check_same_dimensions(dim or len(query), len(query))
+    limit = _non_negative(plan.limit, params, LimitError, "LIMIT")
+    offset = _non_negative(plan.offset, params, OffsetError, "OFFSET") or 0
+    candidates = _filtered_positions(engine, plan, params)
+    total = engine.row_count(plan.collection) if candidates is None else len(candidates)
+    k = total if limit is None else min(total, limit + offset)
+    positions, distances = engine.search(
+        plan.collection,
+        plan.column,
+        query,
+        k,
+        plan.metric,
+        descending=plan.descending,
+        candidates=candidates,
+    )
+    positions, distances = positions[offset:], distances[offset:]
+    context = RowsContext(plan.collection, positions, distances, params)
+    rows = _project(engine, plan.projection, context)
+    return Outcome(f"SELECT {len(rows)}", list(plan.projection.columns), rows)
+
+
+def _filtered_positions(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:
+    if plan.filter is None:
+        return None
+    result = engine.run_sql(plan.filter.sql, plan.filter.bind(params))
+    return engine.positions_of(plan.collection, [row[0] for row in result.rows])
+
+
+def _non_negative(
+    evaluator: Any, params: Params, error: type[SqlvecError], what: str
+) -> int | None:
+    if evaluator is None:
+        return None
+    value = evaluator(params)
+    if value is None:
+        return None
+    if value < 0:
+        raise error(f"{what} must not be negative")
+    return int(value)
+
+
+def _project(
+    engine: Engine, projection: ResultProjection, context: RowsContext
+) -> list[tuple[Any, ...]]:
+    if len(context.positions) == 0:
+        return []
+    columns = [produce(engine, context) for produce in projection.producers]
+    return list(zip(*columns, strict=True))
+
+
+def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
+    rows = [[value(params) for value in row] for row in plan.rows]
+    positions = engine.insert(plan.collection, plan.columns, rows)
+    tag = f"INSERT 0 {len(positions)}"
+    if plan.returning is None:
+        return Outcome(tag)
+    context = RowsContext(plan.collection, positions, None, params)
+    return Outcome(tag, list(plan.returning.columns), _project(engine, plan.returning, context))
+
+
+def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:
+    result = engine.run_sql(plan.query.sql, plan.query.bind(params))
+    columns = _named(plan, [OutputColumn(*column) for column in result.columns])
+    return Outcome(f"SELECT {len(result.rows)}", columns, result.rows)
+
+
+def _named(plan: DuckPlan, columns: list[OutputColumn]) -> list[OutputColumn]:
+    """Postgres' column names (`count`, `?column?`) instead of DuckDB's (`count_star()`)."""
+    names = plan.column_names
+    if names is None or len(names) != len(columns):
+        return columns
+    return [OutputColumn(name, c.type, c.typmod) for name, c in zip(names, columns, strict=True)]
+
+
+def _create(engine: Engine, plan: CreateCollectionPlan) -> Outcome:
+    created = engine.create_collection(plan.spec, plan.if_not_exists)
+    if created:
+        return Outcome(plan.tag)
+    notice = Notice(f'relation "{plan.spec.name}" already exists, skipping', sqlstate="42P07")
+    return Outcome(plan.tag, notices=[notice])
+
+
+def _drop(engine: Engine, plan: DropCollectionPlan) -> Outcome:
+    notices = []
+    for name in plan.names:
+        if not engine.drop_collection(name, plan.if_exists):
+            notices.append(Notice(f'table "{name}" does not exist, skipping', sqlstate="00000"))
+    return Outcome(plan.tag, notices=notices)

@@ -1,0 +1,124 @@
+"""The in-memory copy of a collection's rows that the search hot path reads.
+
+DuckDB stays the durable copy and the engine for scalar SQL; fetching a kNN result's columns
+from DuckDB costs 0.6-1 ms per query, so searches read ids, vectors and scalar columns from
+here (a take of 10 rows is microseconds). Appends happen after the DuckDB commit, under a lock;
+readers take a snapshot (arrays up to the current row count) and never see a half-appended
+row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sqlvec.engine.catalog import CollectionSpec
+
+
+class GrowableArray:
+    """A numpy array with amortised O(1) appends; views of old buffers stay valid."""
+
+    def __init__(self, dtype: type, width: int | None = None) -> None:
+        self._width = width
+        shape = (16, width) if width else (16,)
+        self._buffer = np.zeros(shape, dtype=dtype)
+        self.size = 0
+
+    def append(self, block: np.ndarray) -> None:
+        needed = self.size + len(block)
+        if needed > len(self._buffer):
+            capacity = max(needed, 2 * len(self._buffer))
+            grown = np.zeros((capacity, *self._buffer.shape[1:]), dtype=self._buffer.dtype)
+            grown[: self.size] = self._buffer[: self.size]
+            self._buffer = grown
+        self._buffer[self.size : needed] = block
+        self.size = needed
+
+    def view(self, size: int | None = None) -> np.ndarray:
+        return self._buffer[: self.size if size is None else size]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a reader sees: the first `size` rows, stable while appends go on."""
+
+    size: int
+    ids: np.ndarray
+    vectors: dict[str, np.ndarray]
+
+
+class CollectionRows:
+    def __init__(self, spec: CollectionSpec) -> None:
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._ids = GrowableArray(np.int64)
+        self._vectors = {c.name: GrowableArray(np.float32, c.dim) for c in spec.vector_columns}
+        self._normalized: dict[str, GrowableArray] = {}
+        self._scalars: dict[str, list[Any]] = {
+            c.name: [] for c in spec.columns if not c.is_vector and not c.primary_key
+        }
+        self._position_of: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return self._ids.size
+
+    def append(
+        self, ids: np.ndarray, scalars: dict[str, Sequence[Any]], vectors: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """Append committed rows; returns their positions."""
+        with self._lock:
+            start = self._ids.size
+            for name, values in scalars.items():
+                self._scalars[name].extend(values)
+            for name, matrix in vectors.items():
+                self._vectors[name].append(matrix)
+                if name in self._normalized:
+                    self._normalized[name].append(normalize_rows(matrix))
+            self._ids.append(ids)
+            for offset, row_id in enumerate(ids.tolist()):
+                self._position_of[row_id] = start + offset
+            return np.arange(start, start + len(ids), dtype=np.int64)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            size = self._ids.size
+            vectors = {name: array.view(size) for name, array in self._vectors.items()}
+            return Snapshot(size, self._ids.view(size), vectors)
+
+    def normalized(self, column: str, size: int) -> np.ndarray:
+        """Unit-length copies of a vector column, built on first cosine search, then kept."""
+        with self._lock:
+            if column not in self._normalized:
+                array = GrowableArray(np.float32, self._vectors[column].view().shape[1])
+                array.append(normalize_rows(self._vectors[column].view()))
+                self._normalized[column] = array
+            return self._normalized[column].view(size)
+
+    def positions_of(self, ids: Sequence[int]) -> np.ndarray:
+        """Positions of the given ids that exist, in the order given."""
+        found = [self._position_of.get(int(i)) for i in ids]
+        return np.array([p for p in found if p is not None], dtype=np.int64)
+
+    def take(self, positions: np.ndarray, column: str) -> list[Any]:
+        """Values of one column at the given positions."""
+        if column == self.spec.id_column.name:
+            return self._ids.view()[positions].tolist()
+        if column in self._vectors:
+            matrix = self._vectors[column].view()
+            return [matrix[p] for p in positions.tolist()]
+        values = self._scalars[column]
+        return [values[p] for p in positions.tolist()]
+
+    def contains_id(self, row_id: int) -> bool:
+        return row_id in self._position_of
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length; zero rows stay zero (their cosine distance is NaN)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, matrix / norms, 0).astype(np.float32)

@@ -1,0 +1,75 @@
+"""Exact k-nearest-neighbour search over a matrix of vectors, with pgvector's distances.
+
+Distances follow pgvector: `<->` Euclidean, `<#>` negative inner product, `<=>` cosine distance
+(1 - cosine similarity, NaN when a vector has zero length), `<+>` L1 (taxicab).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sqlvec.engine.faiss_setup import faiss
+from sqlvec.engine.rows import normalize_rows
+
+# The orderings Faiss' brute-force kernel computes directly (smallest first for these metrics).
+_FAISS_METRICS = {"l2": faiss.METRIC_L2, "ip": faiss.METRIC_INNER_PRODUCT, "cosine": None}
+
+
+def pairwise(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
+    """Distances from `query` to every row of `vectors`, as float64."""
+    if metric == "l2":
+        return np.sqrt(((vectors - query) ** 2).sum(axis=1, dtype=np.float64))
+    if metric == "ip":
+        return -(vectors @ query).astype(np.float64)
+    if metric == "l1":
+        return np.abs(vectors - query).sum(axis=1, dtype=np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(query)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            similarity = (vectors @ query).astype(np.float64) / norms
+        return 1.0 - np.clip(similarity, -1.0, 1.0)
+    raise ValueError(f"unknown metric {metric}")
+
+
+def knn(
+    vectors: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    metric: str,
+    *,
+    descending: bool = False,
+    normalized: Callable[[], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k rows nearest `query` (farthest when descending): (row indexes, distances).
+
+    `normalized` returns unit-length copies of `vectors` (kept by the caller across queries) for
+    cosine through Faiss' inner-product kernel.
+    """
+    k = min(k, len(vectors))
+    if k <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    if descending or metric == "l1" or (metric == "cosine" and not np.any(query)):
+        return _by_full_sort(vectors, query, k, metric, descending)
+    queries = query.reshape(1, -1)
+    if metric == "cosine":
+        base = normalized() if normalized is not None else normalize_rows(vectors)
+        scores, labels = faiss.knn(normalize_rows(queries), base, k, faiss.METRIC_INNER_PRODUCT)
+        return labels[0], 1.0 - np.clip(scores[0].astype(np.float64), -1.0, 1.0)
+    scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
+    if metric == "l2":
+        return labels[0], np.sqrt(np.maximum(scores[0].astype(np.float64), 0.0))
+    return labels[0], -scores[0].astype(np.float64)
+
+
+def _by_full_sort(
+    vectors: np.ndarray, query: np.ndarray, k: int, metric: str, descending: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    distances = pairwise(vectors, query, metric)
+    # Postgres sorts NaN above every number: last in ascending order, first in descending.
+    ordered = -distances if descending else distances
+    keys = np.where(np.isnan(distances), -np.inf if descending else np.inf, ordered)
+    part = np.argpartition(keys, k - 1)[:k] if k < len(keys) else np.arange(len(keys))
+    order = part[np.lexsort((part, keys[part]))]
+    return order.astype(np.int64), distances[order]

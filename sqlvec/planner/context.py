@@ -1,0 +1,55 @@
+"""What planning a statement can see: the catalog, parameter types, session constants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlglot import exp
+
+from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.planner.values import ParamTypes, parameter_index
+from sqlvec.types import INT8, PgType
+
+
+class Catalog(Protocol):
+    def has_collection(self, name: str) -> bool: ...
+
+    def spec(self, name: str) -> CollectionSpec: ...
+
+
+@dataclass
+class PlanContext:
+    catalog: Catalog
+    params: ParamTypes
+    constants: Mapping[str, str]  # session functions: version(), current_database(), ...
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def infer_parameter_types(
+    tree: exp.Expression, specs: list[CollectionSpec], ctx: PlanContext
+) -> None:
+    """Type `$n` from where it stands: compared with a column, in LIMIT/OFFSET, in a cast."""
+    for parameter in tree.find_all(exp.Parameter):
+        index = parameter_index(parameter)
+        parent = parameter.parent
+        if isinstance(parent, exp.Limit | exp.Offset):
+            ctx.params.note(index, INT8)
+        elif isinstance(parent, _COMPARISONS):
+            other = parent.expression if parent.this is parameter else parent.this
+            column_type = _column_type(other, specs)
+            if column_type is not None:
+                ctx.params.note(index, column_type)
+        ctx.params.seen(index)
+
+
+def _column_type(node: exp.Expression, specs: list[CollectionSpec]) -> PgType | None:
+    if not isinstance(node, exp.Column):
+        return None
+    for spec in specs:
+        if spec.has_column(node.name):
+            return spec.column(node.name).type
+    return None

@@ -1,0 +1,111 @@
+"""CREATE COLLECTION / CREATE TABLE as a collection spec; DROP."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.engine.catalog import CollectionSpec, ColumnSpec, check_metric
+from sqlvec.errors import DuplicateColumn, FeatureNotSupported, InvalidParameterValue
+from sqlvec.parser.nodes import CreateCollection, DropCollection
+from sqlvec.planner.plans import CreateCollectionPlan, DropCollectionPlan
+from sqlvec.planner.values import declared_type
+from sqlvec.types import INT2, INT4, INT8, VECTOR
+from sqlvec.vectors import MAX_DIM
+
+_OPTIONS = ("metric",)
+_SERIAL_TYPES = {"bigserial": INT8, "serial8": INT8, "serial": INT4, "serial4": INT4}
+_INTEGER_KEYS = {INT2.oid, INT4.oid, INT8.oid}
+
+
+def plan_create(node: CreateCollection) -> CreateCollectionPlan:
+    schema = node.this
+    name = schema.this.name
+    options = _options(node)
+    metric = check_metric(str(options.pop("metric", "l2")))
+    columns = _columns(schema, name)
+    spec = CollectionSpec(name, tuple(columns), metric, options)
+    tag = "CREATE COLLECTION" if node.args.get("kind") == "COLLECTION" else "CREATE TABLE"
+    return CreateCollectionPlan(spec, bool(node.args.get("exists")), tag)
+
+
+def plan_drop(node: DropCollection) -> DropCollectionPlan:
+    names = tuple(table.name for table in node.expressions)
+    tag = "DROP COLLECTION" if node.args.get("kind") == "COLLECTION" else "DROP TABLE"
+    return DropCollectionPlan(names, bool(node.args.get("exists")), tag)
+
+
+def _options(node: CreateCollection) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for prop in node.args.get("options") or []:
+        key = prop.name.lower()
+        if key not in _OPTIONS:
+            raise InvalidParameterValue(
+                f'unrecognized parameter "{key}"', hint=f"Valid options: {', '.join(_OPTIONS)}."
+            )
+        value = prop.args.get("value")
+        options[key] = value.name if isinstance(value, exp.Expression) else value
+    return options
+
+
+def _columns(schema: exp.Schema, table: str) -> list[ColumnSpec]:
+    table_keys = _table_primary_key(schema)
+    columns: list[ColumnSpec] = []
+    for definition in schema.expressions:
+        if not isinstance(definition, exp.ColumnDef):
+            continue
+        column = _column(definition, table_keys)
+        if any(c.name == column.name for c in columns):
+            raise DuplicateColumn(f'column "{column.name}" specified more than once')
+        columns.append(column)
+    keys = [c for c in columns if c.primary_key]
+    if len(keys) > 1:
+        raise FeatureNotSupported("a collection's primary key must be a single column")
+    if keys and keys[0].type.oid not in _INTEGER_KEYS:
+        raise FeatureNotSupported(
+            f'primary key "{keys[0].name}" must be an integer column: it is the vector id'
+        )
+    if not keys:
+        if any(c.name == "id" for c in columns):
+            raise FeatureNotSupported(
+                'column "id" must be the primary key (or renamed): collections without a '
+                'primary key get a generated "id" column'
+            )
+        columns.insert(0, ColumnSpec("id", INT8, primary_key=True, generated=True, not_null=True))
+    return columns
+
+
+def _column(definition: exp.ColumnDef, table_keys: set[str]) -> ColumnSpec:
+    name = definition.name
+    kind = definition.args.get("kind")
+    if kind is None:
+        raise FeatureNotSupported(f'column "{name}" needs a type')
+    type_name = kind.sql("postgres").lower()
+    constraints = [c.args.get("kind") for c in definition.constraints]
+    primary = name in table_keys or any(
+        isinstance(c, exp.PrimaryKeyColumnConstraint) for c in constraints
+    )
+    not_null = primary or any(
+        isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null")
+        for c in constraints
+    )
+    identity = any(isinstance(c, exp.GeneratedAsIdentityColumnConstraint) for c in constraints)
+    if type_name in _SERIAL_TYPES:
+        return ColumnSpec(
+            name, _SERIAL_TYPES[type_name], primary_key=primary, generated=True, not_null=True
+        )
+    pg_type, typmod = declared_type(kind)
+    if pg_type == VECTOR:
+        if typmod < 1:
+            raise FeatureNotSupported(f'column "{name}" needs a dimension: vector(d)')
+        if typmod > MAX_DIM:
+            raise InvalidParameterValue(f"dimensions for type vector cannot exceed {MAX_DIM}")
+        return ColumnSpec(name, VECTOR, dim=typmod, not_null=True)
+    return ColumnSpec(name, pg_type, primary_key=primary, generated=identity, not_null=not_null)
+
+
+def _table_primary_key(schema: exp.Schema) -> set[str]:
+    keys: set[str] = set()
+    for item in schema.expressions:
+        if isinstance(item, exp.PrimaryKey):
+            keys.update(part.name for part in item.expressions)
+    return keys

@@ -1,0 +1,73 @@
+"""The logical plan of a SELECT over one collection, before rewrite rules.
+
+Scan -> Filter -> Project -> Sort -> Limit, as Postgres reads the statement; rules in
+`sqlvec.planner.rules` rewrite it (Sort + Limit over a distance becomes VectorTopK) and
+`sqlvec.planner.physical` turns the result into something the executor runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from sqlvec.engine.catalog import CollectionSpec
+
+
+@dataclass(frozen=True)
+class Scan:
+    collection: CollectionSpec
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    input: Scan
+    predicate: exp.Expression
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    expression: exp.Expression
+
+
+@dataclass(frozen=True)
+class Project:
+    input: LogicalNode
+    outputs: tuple[Output, ...]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expression: exp.Expression
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Sort:
+    input: LogicalNode
+    keys: tuple[SortKey, ...]
+
+
+@dataclass(frozen=True)
+class Limit:
+    input: LogicalNode
+    limit: exp.Expression | None
+    offset: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class VectorTopK:
+    """The k rows of `input` nearest a query vector: one Faiss search, no sort."""
+
+    input: Scan | Filter
+    column: str
+    distance: exp.Expression  # the VectorDistance node that orders the rows
+    query: exp.Expression
+    descending: bool
+    limit: exp.Expression | None
+    offset: exp.Expression | None
+
+
+LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK

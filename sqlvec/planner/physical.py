@@ -1,0 +1,63 @@
+"""Logical plans after the rewrite rules, as plans the executor runs."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.errors import FeatureNotSupported
+from sqlvec.planner.context import PlanContext, infer_parameter_types
+from sqlvec.planner.duck import to_duck_sql
+from sqlvec.planner.logical import Filter, LogicalNode, Project, Scan, VectorTopK
+from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
+from sqlvec.planner.projection import ProjectionBuilder
+from sqlvec.planner.values import compile_value
+from sqlvec.types import INT8, VECTOR
+
+
+def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
+    if isinstance(plan, Project) and isinstance(plan.input, VectorTopK):
+        return _topk(plan, plan.input, ctx)
+    raise FeatureNotSupported(
+        "a query with a vector operator must order by the distance to a constant vector",
+        hint="Write it as SELECT ... ORDER BY embedding <-> $1 LIMIT k.",
+    )
+
+
+def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:
+    scan = topk.input if isinstance(topk.input, Scan) else topk.input.input
+    spec = scan.collection
+    query, _ = compile_value(topk.query, ctx.params, VECTOR)
+    projection = ProjectionBuilder(spec, ctx.params, topk.distance).build(project.outputs)
+    return VectorTopKPlan(
+        collection=spec.name,
+        column=topk.column,
+        metric=topk.distance.metric,
+        query=query,
+        limit=_count(topk.limit, ctx),
+        offset=_count(topk.offset, ctx),
+        descending=topk.descending,
+        filter=_filter(topk.input, ctx) if isinstance(topk.input, Filter) else None,
+        projection=projection,
+    )
+
+
+def _count(node: exp.Expression | None, ctx: PlanContext) -> Evaluator | None:
+    if node is None:
+        return None
+    evaluate, _ = compile_value(node, ctx.params, INT8)
+    return evaluate
+
+
+def _filter(node: Filter, ctx: PlanContext) -> DuckSql:
+    spec = node.input.collection
+    infer_parameter_types(node.predicate, [spec], ctx)
+    select = (
+        exp.select(exp.column(spec.id_column.name, quoted=True))
+        .from_(
+            exp.to_table(spec.name, quoted=True).as_(node.input.alias)
+            if node.input.alias
+            else exp.to_table(spec.name, quoted=True)
+        )
+        .where(node.predicate.copy())
+    )
+    return to_duck_sql(select, ctx.constants)

@@ -1,0 +1,121 @@
+"""Physical plans: what the executor runs. Built once per statement, run once per Execute.
+
+Values that depend on Bind parameters are `Evaluator`s, so a prepared statement's plan is reused
+with new parameters and nothing is parsed or planned again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.types import TEXT, PgType
+
+Params = Sequence[Any]
+Evaluator = Callable[[Params], Any]
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    name: str
+    type: PgType
+    typmod: int = -1
+
+
+@dataclass(frozen=True)
+class DuckSql:
+    """A DuckDB statement with its parameters renumbered densely: `$i` is params[indexes[i-1]]."""
+
+    sql: str
+    param_indexes: tuple[int, ...]
+
+    def bind(self, params: Params) -> list[Any]:
+        return [params[i] for i in self.param_indexes]
+
+
+@dataclass(frozen=True)
+class CreateCollectionPlan:
+    spec: CollectionSpec
+    if_not_exists: bool
+    tag: str
+
+
+@dataclass(frozen=True)
+class DropCollectionPlan:
+    names: tuple[str, ...]
+    if_exists: bool
+    tag: str
+
+
+@dataclass(frozen=True)
+class ShowCollectionsPlan:
+    columns: tuple[OutputColumn, ...] = (OutputColumn("name", TEXT),)
+
+
+@dataclass(frozen=True)
+class InsertPlan:
+    collection: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Evaluator, ...], ...]
+    returning: ResultProjection | None
+
+
+@dataclass(frozen=True)
+class RowsContext:
+    """What a projection over collection rows can read."""
+
+    collection: str
+    positions: Any  # np.ndarray of row positions
+    distances: Any  # np.ndarray of the ORDER BY distances, or None
+    params: Params
+
+
+RowProducer = Callable[[Any, RowsContext], list[Any]]  # (engine, context) -> one value per row
+
+
+@dataclass(frozen=True)
+class ResultProjection:
+    columns: tuple[OutputColumn, ...]
+    producers: tuple[RowProducer, ...]
+
+
+@dataclass(frozen=True)
+class VectorTopKPlan:
+    """Exact k-nearest search over one collection, optionally over a DuckDB-filtered subset."""
+
+    collection: str
+    column: str
+    metric: str  # of the ORDER BY operator: l2, ip, cosine, l1
+    query: Evaluator
+    limit: Evaluator | None
+    offset: Evaluator | None
+    descending: bool
+    filter: DuckSql | None  # selects the ids of the rows that qualify
+    projection: ResultProjection
+
+
+@dataclass(frozen=True)
+class ConstantPlan:
+    """A SELECT without FROM that sqlvec evaluates itself (vector expressions, parameters)."""
+
+    columns: tuple[OutputColumn, ...]
+    values: tuple[Evaluator, ...]
+
+
+@dataclass(frozen=True)
+class DuckPlan:
+    """Scalar SQL run by DuckDB. `columns` None: learn names and types from DuckDB."""
+
+    query: DuckSql
+    describe_sql: str  # the query with parameters as typed NULLs, for Describe before Bind
+    column_names: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planned statement: the node to run and the parameter types it expects."""
+
+    node: Any
+    param_types: list[PgType] = field(default_factory=list)

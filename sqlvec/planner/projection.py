@@ -1,0 +1,136 @@
+"""Output columns of a vector search, computed over the k result rows only.
+
+Each output becomes a `RowProducer` reading the engine's in-memory columns (no DuckDB round
+trip on the hot path): a column, the ORDER BY distance already computed by the search, another
+distance, a constant, or arithmetic over those.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.errors import DivisionByZero, FeatureNotSupported, UndefinedColumn
+from sqlvec.parser.nodes import VectorDistance
+from sqlvec.planner.logical import Output
+from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, RowsContext
+from sqlvec.planner.values import ParamTypes, compile_value
+from sqlvec.types import FLOAT8, INT4, INT8, VECTOR, PgType
+from sqlvec.vectors import check_same_dimensions
+
+_ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+    exp.Add: operator.add,
+    exp.Sub: operator.sub,
+    exp.Mul: operator.mul,
+    exp.Div: operator.truediv,
+}
+
+
+class ProjectionBuilder:
+    def __init__(
+        self,
+        spec: CollectionSpec,
+        params: ParamTypes,
+        order_distance: exp.Expression | None,
+    ) -> None:
+        self.spec = spec
+        self.params = params
+        self.order_distance = order_distance
+
+    def build(self, outputs: tuple[Output, ...]) -> ResultProjection:
+        columns: list[OutputColumn] = []
+        producers: list[RowProducer] = []
+        for output in outputs:
+            producer, pg_type, typmod = self.producer(output.expression)
+            columns.append(OutputColumn(output.name, pg_type, typmod))
+            producers.append(producer)
+        return ResultProjection(tuple(columns), tuple(producers))
+
+    def producer(self, node: exp.Expression) -> tuple[RowProducer, PgType, int]:
+        if isinstance(node, exp.Paren):
+            return self.producer(node.this)
+        if isinstance(node, exp.Column):
+            return self._column(node)
+        if isinstance(node, VectorDistance):
+            return self._distance(node), FLOAT8, -1
+        if type(node) in _ARITHMETIC and node.find(exp.Column):
+            return self._arithmetic(node)
+        if isinstance(node, exp.Neg) and node.find(exp.Column):
+            inner, pg_type, _ = self.producer(node.this)
+            return (lambda engine, ctx: [_neg(v) for v in inner(engine, ctx)]), pg_type, -1
+        if node.find(exp.Column):
+            raise FeatureNotSupported(
+                f"expression is not supported in a vector search: {node.sql('sqlvec')}"
+            )
+        evaluate, pg_type = compile_value(node, self.params)
+        return (lambda engine, ctx: [evaluate(ctx.params)] * len(ctx.positions)), pg_type, -1
+
+    def _column(self, node: exp.Column) -> tuple[RowProducer, PgType, int]:
+        if not self.spec.has_column(node.name):
+            raise UndefinedColumn(f'column "{node.sql("sqlvec")}" does not exist')
+        column = self.spec.column(node.name)
+        name = column.name
+
+        def produce(engine: Any, ctx: RowsContext) -> list[Any]:
+            return engine.take(ctx.collection, ctx.positions, name)
+
+        return produce, column.type, column.typmod
+
+    def _distance(self, node: VectorDistance) -> RowProducer:
+        if self.order_distance is not None and node == self.order_distance:
+            return lambda engine, ctx: ctx.distances.tolist()
+        column_side, query_side = node.this, node.expression
+        if not isinstance(column_side, exp.Column):
+            column_side, query_side = query_side, column_side
+        if not isinstance(column_side, exp.Column) or query_side.find(exp.Column):
+            raise FeatureNotSupported(
+                "a distance in a vector search must be between a vector column and a constant"
+            )
+        column = self.spec.column(column_side.name)
+        if not column.is_vector:
+            raise FeatureNotSupported(f'column "{column.name}" is not a vector')
+        query, _ = compile_value(query_side, self.params, VECTOR)
+        metric = node.metric
+
+        def produce(engine: Any, ctx: RowsContext) -> list[Any]:
+            vector = query(ctx.params)
+            check_same_dimensions(column.dim or len(vector), len(vector))
+            return engine.distances(
+                ctx.collection, column.name, ctx.positions, vector, metric
+            ).tolist()
+
+        return produce
+
+    def _arithmetic(self, node: exp.Expression) -> tuple[RowProducer, PgType, int]:
+        left, left_type, _ = self.producer(node.this)
+        right, right_type, _ = self.producer(node.expression)
+        apply = _ARITHMETIC[type(node)]
+        integers = {left_type.oid, right_type.oid} <= {INT4.oid, INT8.oid}
+        if integers and isinstance(node, exp.Div):
+            apply = operator.floordiv
+
+        def produce(engine: Any, ctx: RowsContext) -> list[Any]:
+            pairs = zip(left(engine, ctx), right(engine, ctx), strict=True)
+            return [_apply(apply, a, b) for a, b in pairs]
+
+        return produce, INT8 if integers else FLOAT8, -1
+
+
+def _apply(apply: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        raise FeatureNotSupported("arithmetic on vectors is not supported")
+    try:
+        return apply(a, b)
+    except ZeroDivisionError:
+        raise DivisionByZero("division by zero") from None
+
+
+def _neg(value: Any) -> Any:
+    return None if value is None else -value

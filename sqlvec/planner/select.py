@@ -1,0 +1,193 @@
+"""Planning SELECT: vector search over a collection, constants, or DuckDB for the rest."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.errors import FeatureNotSupported, UndefinedTable
+from sqlvec.parser.nodes import VectorDistance
+from sqlvec.planner.context import PlanContext, infer_parameter_types
+from sqlvec.planner.duck import describe_sql, to_duck_sql
+from sqlvec.planner.logical import Filter, Limit, LogicalNode, Output, Project, Scan, Sort, SortKey
+from sqlvec.planner.physical import to_physical
+from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
+from sqlvec.planner.rules import RULES
+from sqlvec.planner.values import compile_value
+from sqlvec.types import TEXT, UNKNOWN
+
+# Clauses the vector search path does not implement yet; each is rejected by name.
+_UNSUPPORTED_WITH_VECTORS = {
+    "joins": "JOIN",
+    "group": "GROUP BY",
+    "having": "HAVING",
+    "distinct": "DISTINCT",
+    "with": "WITH",
+    "windows": "WINDOW",
+    "qualify": "QUALIFY",
+}
+
+
+def plan_select(select: exp.Query, ctx: PlanContext) -> object:
+    uses_vectors = _uses_vectors(select)
+    if isinstance(select, exp.Select) and _from_clause(select) is None:
+        try:
+            return _constant_plan(select, ctx)
+        except FeatureNotSupported:
+            if uses_vectors:
+                raise
+    if not uses_vectors:
+        return duck_query_plan(select, ctx)
+    if not isinstance(select, exp.Select):
+        raise FeatureNotSupported("vector operators in set operations are not supported")
+    logical = _logical_plan(select, ctx)
+    for rule in RULES:
+        logical = rule(logical)
+    return to_physical(logical, ctx)
+
+
+def duck_query_plan(statement: exp.Expression, ctx: PlanContext) -> DuckPlan:
+    specs = [
+        ctx.catalog.spec(table.name)
+        for table in statement.find_all(exp.Table)
+        if ctx.catalog.has_collection(table.name)
+    ]
+    infer_parameter_types(statement, specs, ctx)
+    names = _column_names(statement)
+    query = to_duck_sql(statement, ctx.constants)
+    return DuckPlan(query, describe_sql(statement, ctx.constants, ctx.params), names)
+
+
+def _uses_vectors(node: exp.Expression) -> bool:
+    if node.find(VectorDistance):
+        return True
+    return any(cast.to.this == exp.DataType.Type.VECTOR for cast in node.find_all(exp.Cast))
+
+
+def _from_clause(select: exp.Select) -> exp.From | None:
+    return select.args.get("from_") or select.args.get("from")
+
+
+def _constant_plan(select: exp.Select, ctx: PlanContext) -> ConstantPlan:
+    if select.args.get("where") or select.args.get("group") or select.args.get("order"):
+        raise FeatureNotSupported("clauses on a SELECT without FROM")
+    columns, values = [], []
+    for node in select.expressions:
+        evaluate, pg_type = compile_value(_unalias(node), ctx.params)
+        columns.append(OutputColumn(output_name(node), TEXT if pg_type == UNKNOWN else pg_type))
+        values.append(evaluate)
+    return ConstantPlan(tuple(columns), tuple(values))
+
+
+def _logical_plan(select: exp.Select, ctx: PlanContext) -> LogicalNode:
+    for arg, clause in _UNSUPPORTED_WITH_VECTORS.items():
+        if select.args.get(arg):
+            raise FeatureNotSupported(
+                f"{clause} in a query with vector operators is not supported yet"
+            )
+    scan = _scan(select, ctx)
+    node: LogicalNode = scan
+    where = select.args.get("where")
+    if where is not None:
+        if where.find(VectorDistance):
+            raise FeatureNotSupported("vector operators in WHERE are not supported yet")
+        node = Filter(scan, where.this)
+    outputs = _outputs(select, scan)
+    node = Project(node, outputs)
+    order = select.args.get("order")
+    if order is not None:
+        keys = tuple(
+            SortKey(_resolve_sort_key(key.this, outputs), bool(key.args.get("desc")))
+            for key in order.expressions
+        )
+        node = Sort(node, keys)
+    limit, offset = select.args.get("limit"), select.args.get("offset")
+    if limit is not None or offset is not None:
+        node = Limit(
+            node,
+            limit.expression if limit is not None else None,
+            offset.expression if offset is not None else None,
+        )
+    return node
+
+
+def _scan(select: exp.Select, ctx: PlanContext) -> Scan:
+    from_clause = _from_clause(select)
+    source = from_clause.this if from_clause is not None else None
+    if not isinstance(source, exp.Table):
+        raise FeatureNotSupported("vector search needs a single collection in FROM")
+    if not ctx.catalog.has_collection(source.name):
+        raise UndefinedTable(f'relation "{source.name}" does not exist')
+    return Scan(ctx.catalog.spec(source.name), source.alias or None)
+
+
+def _outputs(select: exp.Select, scan: Scan) -> tuple[Output, ...]:
+    outputs: list[Output] = []
+    for node in select.expressions:
+        if isinstance(node, exp.Star) or (isinstance(node, exp.Column) and node.is_star):
+            outputs.extend(Output(c.name, exp.column(c.name)) for c in scan.collection.columns)
+        else:
+            outputs.append(Output(output_name(node), _unalias(node)))
+    return tuple(outputs)
+
+
+def _resolve_sort_key(key: exp.Expression, outputs: tuple[Output, ...]) -> exp.Expression:
+    """ORDER BY an output name or ordinal means that output's expression, as in Postgres."""
+    if isinstance(key, exp.Literal) and not key.is_string:
+        ordinal = int(key.this)
+        if not 1 <= ordinal <= len(outputs):
+            raise FeatureNotSupported(f"ORDER BY position {ordinal} is not in select list")
+        return outputs[ordinal - 1].expression
+    if isinstance(key, exp.Column) and not key.table:
+        for output in outputs:
+            if output.name == key.name and not isinstance(output.expression, exp.Column):
+                return output.expression
+    return key
+
+
+def _unalias(node: exp.Expression) -> exp.Expression:
+    return node.this if isinstance(node, exp.Alias) else node
+
+
+def output_name(node: exp.Expression) -> str:
+    """The column name Postgres gives a select-list entry."""
+    if isinstance(node, exp.Alias):
+        return node.alias
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Cast):
+        inner = node.this
+        if isinstance(inner, exp.Column | exp.Cast | exp.Func):
+            return output_name(inner)
+        return (
+            node.to.this.value.lower()
+            if node.to.this != exp.DataType.Type.USERDEFINED
+            else "?column?"
+        )
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    if isinstance(node, exp.Func):
+        return _function_output_name(node)
+    return "?column?"
+
+
+def _function_output_name(node: exp.Func) -> str:
+    special = {
+        exp.CurrentVersion: "version",
+        exp.CurrentDatabase: "current_database",
+        exp.CurrentSchema: "current_schema",
+        exp.CurrentUser: "current_user",
+    }
+    if type(node) in special:
+        return special[type(node)]
+    return node.sql_name().lower()
+
+
+def _column_names(statement: exp.Expression) -> tuple[str, ...] | None:
+    if not isinstance(statement, exp.Select):
+        return None
+    if any(
+        isinstance(n, exp.Star) or (isinstance(n, exp.Column) and n.is_star)
+        for n in statement.expressions
+    ):
+        return None
+    return tuple(output_name(node) for node in statement.expressions)

@@ -1,0 +1,222 @@
+"""Scalar expressions sqlvec evaluates itself: literals, parameters, casts, arithmetic, vectors.
+
+`compile_value` turns an AST node into an `Evaluator` once, at plan time; the evaluator runs on
+each Execute with that Bind's parameters. Parameter types are inferred from where a parameter
+appears (the vector operand of a distance, a LIMIT, an INSERT column) and reported to the
+client in ParameterDescription.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from sqlvec.engine.catalog import ColumnSpec
+from sqlvec.engine.coerce import coercer
+from sqlvec.engine.search import pairwise
+from sqlvec.errors import DatatypeMismatch, DivisionByZero, FeatureNotSupported
+from sqlvec.parser.nodes import VectorDistance
+from sqlvec.planner.plans import Evaluator, Params
+from sqlvec.types import (
+    BOOL,
+    BY_SQL_NAME,
+    FLOAT8,
+    INT4,
+    INT8,
+    TEXT,
+    UNKNOWN,
+    VECTOR,
+    PgType,
+    type_by_oid,
+)
+from sqlvec.vectors import check_same_dimensions
+
+
+def _divide(a: Any, b: Any) -> Any:
+    if b == 0:
+        raise DivisionByZero("division by zero")
+    return a / b
+
+
+_ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+    exp.Add: operator.add,
+    exp.Sub: operator.sub,
+    exp.Mul: operator.mul,
+    exp.Div: _divide,
+}
+
+
+class ParamTypes:
+    """Types of `$n` parameters: given by the client in Parse, else inferred from context."""
+
+    def __init__(self, given_oids: list[int]) -> None:
+        self._types: dict[int, PgType] = {
+            i: type_by_oid(oid) for i, oid in enumerate(given_oids) if oid
+        }
+        self._count = len(given_oids)
+
+    def note(self, index: int, pg_type: PgType) -> None:
+        self._count = max(self._count, index + 1)
+        self._types.setdefault(index, pg_type)
+
+    def seen(self, index: int) -> None:
+        self._count = max(self._count, index + 1)
+
+    def type_of(self, index: int) -> PgType | None:
+        return self._types.get(index)
+
+    def resolved(self) -> list[PgType]:
+        # Postgres reports a parameter it could not type as text.
+        return [self._types.get(i, TEXT) for i in range(self._count)]
+
+
+def parameter_index(node: exp.Parameter | exp.Placeholder) -> int:
+    """0-based index of `$n`."""
+    inner = node.this
+    text = inner.name if isinstance(inner, exp.Expression) else str(inner)
+    return int(text) - 1
+
+
+def declared_type(data_type: exp.DataType) -> tuple[PgType, int]:
+    """(type, typmod) of a SQL type name such as `vector(3)`, `bigint`, `text`."""
+    if data_type.is_type(exp.DataType.Type.VECTOR) or data_type.this == "VECTOR":
+        dims = data_type.expressions
+        return VECTOR, int(dims[0].name) if dims else -1
+    name = data_type.sql("postgres").lower()
+    base = name.split("(")[0].strip()
+    if base in BY_SQL_NAME:
+        return BY_SQL_NAME[base], -1
+    raise FeatureNotSupported(f"type {name} is not supported")
+
+
+def compile_value(
+    node: exp.Expression, params: ParamTypes, expected: PgType | None = None
+) -> tuple[Evaluator, PgType]:
+    """An evaluator for a constant expression and the type of what it produces."""
+    if isinstance(node, exp.Paren):
+        return compile_value(node.this, params, expected)
+    if isinstance(node, exp.Parameter | exp.Placeholder):
+        return _parameter(node, params, expected)
+    if isinstance(node, exp.Null):
+        return (lambda _: None), expected or UNKNOWN
+    if isinstance(node, exp.Boolean):
+        value = node.this
+        return (lambda _: value), BOOL
+    if isinstance(node, exp.Literal):
+        return _literal(node, expected)
+    if isinstance(node, exp.Cast):
+        return _cast(node, params)
+    if isinstance(node, exp.Neg):
+        inner, pg_type = compile_value(node.this, params, expected)
+        return (lambda p: _negate(inner(p))), pg_type
+    if type(node) in _ARITHMETIC:
+        return _arithmetic(node, params)
+    if isinstance(node, VectorDistance):
+        return _constant_distance(node, params)
+    raise FeatureNotSupported(f"expression is not supported here: {node.sql('postgres')}")
+
+
+def coerce_to(pg_type: PgType, typmod: int = -1) -> Callable[[Any], Any]:
+    """Assignment coercion of a value to a type (NULL passes through)."""
+    dim = typmod if pg_type.oid == VECTOR.oid and typmod > 0 else None
+    convert = coercer(ColumnSpec("?column?", pg_type, dim))
+    return lambda value: None if value is None else convert(value)
+
+
+def _parameter(
+    node: exp.Parameter | exp.Placeholder, params: ParamTypes, expected: PgType | None
+) -> tuple[Evaluator, PgType]:
+    index = parameter_index(node)
+    if expected is not None and expected.oid != UNKNOWN.oid:
+        params.note(index, expected)
+    else:
+        params.seen(index)
+    pg_type = params.type_of(index) or TEXT
+    if expected is not None and expected.oid in (VECTOR.oid, INT8.oid, INT4.oid, FLOAT8.oid):
+        convert = coerce_to(expected)
+        return (lambda p: convert(p[index])), expected
+    return (lambda p: p[index]), pg_type
+
+
+def _literal(node: exp.Literal, expected: PgType | None) -> tuple[Evaluator, PgType]:
+    if node.is_string:
+        text = node.this
+        if expected is not None and expected.oid == VECTOR.oid:
+            vector = coerce_to(VECTOR)(text)
+            return (lambda _: vector), VECTOR
+        return (lambda _: text), UNKNOWN if expected is None else expected
+    number: int | float
+    try:
+        number = int(node.this)
+    except ValueError:
+        number = float(node.this)
+    pg_type = INT4 if isinstance(number, int) and -(2**31) <= number < 2**31 else INT8
+    if isinstance(number, float):
+        pg_type = FLOAT8
+    return (lambda _: number), pg_type
+
+
+def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
+    target, typmod = declared_type(node.to)
+    inner, _ = compile_value(node.this, params, target)
+    convert = coerce_to(target, typmod)
+    return (lambda p: convert(inner(p))), target
+
+
+def _arithmetic(node: exp.Expression, params: ParamTypes) -> tuple[Evaluator, PgType]:
+    left, left_type = compile_value(node.this, params)
+    right, right_type = compile_value(node.expression, params)
+    apply = _ARITHMETIC[type(node)]
+    integers = left_type.oid in (INT4.oid, INT8.oid) and right_type.oid in (INT4.oid, INT8.oid)
+    if isinstance(node, exp.Div) and integers:
+        apply = _integer_divide
+    result_type = INT8 if integers else FLOAT8
+
+    def evaluate(p: Params) -> Any:
+        a, b = left(p), right(p)
+        if a is None or b is None:
+            return None
+        return apply(_number(a), _number(b))
+
+    return evaluate, result_type
+
+
+def _constant_distance(node: VectorDistance, params: ParamTypes) -> tuple[Evaluator, PgType]:
+    left, _ = compile_value(node.this, params, VECTOR)
+    right, _ = compile_value(node.expression, params, VECTOR)
+    metric = node.metric
+
+    def evaluate(p: Params) -> float | None:
+        a, b = left(p), right(p)
+        if a is None or b is None:
+            return None
+        check_same_dimensions(len(a), len(b))
+        return float(pairwise(a.reshape(1, -1), b, metric)[0])
+
+    return evaluate, FLOAT8
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return float(value)
+    if isinstance(value, np.ndarray):
+        raise DatatypeMismatch("operator does not exist for type vector")
+    return value
+
+
+def _integer_divide(a: int, b: int) -> int:
+    if b == 0:
+        raise DivisionByZero("division by zero")
+    quotient = abs(a) // abs(b)
+    return quotient if (a >= 0) == (b >= 0) else -quotient
+
+
+def _negate(value: Any) -> Any:
+    return None if value is None else -_number(value)

@@ -1,0 +1,266 @@
+"""A connection's session: statements, portals, settings, transaction status.
+
+Implements `sqlvec.wire.handler.QueryHandler`. Parsing and planning happen once per prepared
+statement (and once per SQL text for the unnamed statement, through a small cache); each
+Execute only evaluates the plan with new parameters, on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlglot import exp
+
+from sqlvec import parser, planner
+from sqlvec.engine.engine import Engine
+from sqlvec.engine.executor import Outcome, describe, execute
+from sqlvec.errors import (
+    DuplicatePreparedStatement,
+    InFailedTransaction,
+    InvalidCursorName,
+    InvalidSqlStatementName,
+    SqlvecError,
+)
+from sqlvec.planner.plans import OutputColumn, Plan
+from sqlvec.session_statements import SessionStatements, is_session_statement
+from sqlvec.settings import SERVER_VERSION
+from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, TransactionStatus
+
+log = logging.getLogger("sqlvec.session")
+T = TypeVar("T")
+PLAN_CACHE_SIZE = 256
+
+
+@dataclass
+class Prepared:
+    sql: str
+    statement: exp.Expression | None  # None: empty query
+    param_oids: list[int]
+    plan: Plan | None  # None for session statements and the empty query
+    catalog_version: int
+    columns: list[ColumnDesc] | None = None
+    columns_known: bool = False
+
+
+@dataclass
+class Portal:
+    prepared: Prepared
+    params: list[Any]
+    result_formats: list[int]
+    outcome: Outcome | None = None
+    sent: int = 0
+    columns: list[ColumnDesc] | None = field(default=None)
+
+
+class Session:
+    def __init__(self, engine: Engine, pool: Executor, process_id: int) -> None:
+        self._engine = engine
+        self._pool = pool
+        self._backend_key = (process_id, secrets.randbits(31))
+        self._statements: dict[str, Prepared] = {}
+        self._portals: dict[str, Portal] = {}
+        self._plan_cache: OrderedDict[tuple[str, tuple[int, ...]], Prepared] = OrderedDict()
+        self._session = SessionStatements()
+        self._user = "sqlvec"
+        self._database = "sqlvec"
+
+    # QueryHandler: connection
+
+    def startup(self, params: dict[str, str]) -> dict[str, str]:
+        self._user = params.get("user", self._user)
+        self._database = params.get("database", self._user)
+        return self._session.startup(params, self._user)
+
+    @property
+    def transaction_status(self) -> TransactionStatus:
+        return self._session.status
+
+    @property
+    def backend_key(self) -> tuple[int, int]:
+        return self._backend_key
+
+    def terminate(self) -> None:
+        self._statements.clear()
+        self._portals.clear()
+
+    # simple query
+
+    async def simple_query(self, sql: str) -> AsyncIterator[QueryResult]:
+        statements = parser.parse(sql)
+        if not statements:
+            yield QueryResult(tag=None, empty_query=True)
+            return
+        for statement in statements:
+            prepared = self._prepare(sql if len(statements) == 1 else None, statement, [])
+            portal = Portal(prepared, [], [])
+            yield await self._run_portal(portal, 0, describe_rows=True)
+        self._session.end_implicit_transaction()
+
+    # extended query
+
+    async def parse(self, name: str, sql: str, param_oids: list[int]) -> None:
+        if name and name in self._statements:
+            raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
+        statements = parser.parse(sql)
+        if len(statements) > 1:
+            raise SqlvecError("cannot insert multiple commands into a prepared statement")
+        statement = statements[0] if statements else None
+        self._statements[name] = self._prepare(sql, statement, param_oids)
+
+    def describe_statement(self, name: str) -> StatementDesc:
+        prepared = self._statement(name)
+        param_types = prepared.plan.param_types if prepared.plan else []
+        return StatementDesc(param_types, self._columns(prepared))
+
+    def bind(self, portal: str, statement: str, params: list[Any], result_formats: list[int]) -> None:
+        prepared = self._fresh(self._statement(statement))
+        if statement:
+            self._statements[statement] = prepared
+        self._portals[portal] = Portal(prepared, params, result_formats)
+
+    def describe_portal(self, portal: str) -> list[ColumnDesc] | None:
+        return self._columns(self._portal(portal).prepared)
+
+    def portal_result_formats(self, portal: str) -> list[int]:
+        return self._portal(portal).result_formats
+
+    async def execute(self, portal: str, max_rows: int) -> QueryResult:
+        return await self._run_portal(self._portal(portal), max_rows, describe_rows=False)
+
+    def close_statement(self, name: str) -> None:
+        self._statements.pop(name, None)
+
+    def close_portal(self, name: str) -> None:
+        self._portals.pop(name, None)
+
+    def sync(self) -> None:
+        if self._session.status == "I":
+            # Outside a transaction block, Sync ends the implicit transaction: portals go.
+            self._portals.clear()
+        self._session.end_implicit_transaction()
+
+    def error_occurred(self) -> None:
+        self._session.fail()
+
+    # internals
+
+    def _prepare(
+        self, cache_key: str | None, statement: exp.Expression | None, param_oids: list[int]
+    ) -> Prepared:
+        key = (cache_key, tuple(param_oids)) if cache_key is not None else None
+        if key is not None and key in self._plan_cache:
+            self._plan_cache.move_to_end(key)
+            return self._fresh(self._plan_cache[key])
+        prepared = self._plan(cache_key or "", statement, param_oids)
+        if key is not None:
+            self._plan_cache[key] = prepared
+            if len(self._plan_cache) > PLAN_CACHE_SIZE:
+                self._plan_cache.popitem(last=False)
+        return prepared
+
+    def _plan(self, sql: str, statement: exp.Expression | None, param_oids: list[int]) -> Prepared:
+        version = self._engine.catalog_version
+        if statement is None or is_session_statement(statement):
+            return Prepared(sql, statement, param_oids, None, version)
+        plan = planner.plan(statement, self._engine, param_oids, self._constants())
+        return Prepared(sql, statement, param_oids, plan, version)
+
+    def _fresh(self, prepared: Prepared) -> Prepared:
+        """Plan again when DDL ran since the plan was made (the AST is reused, not reparsed)."""
+        if prepared.catalog_version == self._engine.catalog_version:
+            return prepared
+        replanned = self._plan(prepared.sql, prepared.statement, prepared.param_oids)
+        if prepared.plan and replanned.plan:
+            replanned.plan.param_types[: len(prepared.plan.param_types)] = prepared.plan.param_types
+        return replanned
+
+    async def _run_portal(self, portal: Portal, max_rows: int, describe_rows: bool) -> QueryResult:
+        prepared = portal.prepared
+        if prepared.statement is None:
+            return QueryResult(tag=None, empty_query=True)
+        if portal.outcome is None:
+            portal.outcome = await self._outcome(prepared, portal.params)
+        outcome = portal.outcome
+        columns = _column_descs(outcome.columns)
+        rows: Sequence[Any] = outcome.rows
+        if max_rows > 0 and portal.sent + max_rows < len(rows):
+            chunk = rows[portal.sent : portal.sent + max_rows]
+            portal.sent += max_rows
+            return QueryResult(None, columns if describe_rows else None, chunk, outcome.notices)
+        chunk = rows[portal.sent :] if portal.sent else rows
+        portal.sent = len(rows)
+        return QueryResult(
+            outcome.tag,
+            columns if describe_rows or columns is not None else None,
+            chunk,
+            outcome.notices,
+            parameter_status=outcome.parameter_status,
+        )
+
+    async def _outcome(self, prepared: Prepared, params: list[Any]) -> Outcome:
+        statement = prepared.statement
+        assert statement is not None
+        if is_session_statement(statement):
+            return self._session.run(statement)
+        if self._session.status == "E":
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        prepared = self._fresh(prepared)
+        assert prepared.plan is not None
+        node = prepared.plan.node
+        outcome = await self._off_loop(lambda: execute(self._engine, node, params))
+        if not outcome.tag.startswith("SELECT"):
+            self._session.wrote()
+        return outcome
+
+    def _columns(self, prepared: Prepared) -> list[ColumnDesc] | None:
+        if prepared.statement is None:
+            return None
+        if is_session_statement(prepared.statement):
+            return _column_descs(self._session.describe(prepared.statement))
+        prepared = self._fresh(prepared)
+        if not prepared.columns_known:
+            assert prepared.plan is not None
+            prepared.columns = _column_descs(describe(self._engine, prepared.plan.node))
+            prepared.columns_known = True
+        return prepared.columns
+
+    def _statement(self, name: str) -> Prepared:
+        try:
+            return self._statements[name]
+        except KeyError:
+            raise InvalidSqlStatementName(f'prepared statement "{name}" does not exist') from None
+
+    def _portal(self, name: str) -> Portal:
+        try:
+            return self._portals[name]
+        except KeyError:
+            raise InvalidCursorName(f'portal "{name}" does not exist') from None
+
+    def _constants(self) -> dict[str, str]:
+        return {
+            "version": f"PostgreSQL {SERVER_VERSION} on x86_64-pc-linux-gnu, sqlvec",
+            "current_database": self._database,
+            "current_schema": "public",
+            "current_user": self._user,
+            "session_user": self._user,
+            "user": self._user,
+            "pg_backend_pid": str(self._backend_key[0]),
+        }
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+
+def _column_descs(columns: list[OutputColumn] | None) -> list[ColumnDesc] | None:
+    if columns is None:
+        return None
+    return [ColumnDesc(c.name, c.type, c.typmod) for c in columns]

@@ -1,0 +1,142 @@
+"""Statements a session answers itself: transactions, SET / SHOW / RESET, savepoints.
+
+Transaction blocks track status (I/T/E) as Postgres does, 25P02 included; each statement inside
+a block still commits on its own (documented in docs/sql.md), so ROLLBACK warns when the block
+wrote something it cannot undo.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.engine.executor import Outcome
+from sqlvec.errors import InFailedTransaction, NoActiveSqlTransaction, Notice
+from sqlvec.parser.nodes import ResetVariable, Savepoint, SetVariable, Show
+from sqlvec.planner.plans import OutputColumn
+from sqlvec.settings import Settings, normalize_value
+from sqlvec.types import TEXT
+from sqlvec.wire.handler import TransactionStatus
+
+_SESSION_NODES = (exp.Transaction, exp.Commit, exp.Rollback, SetVariable, ResetVariable, Show, Savepoint)
+
+
+def is_session_statement(node: exp.Expression) -> bool:
+    return isinstance(node, _SESSION_NODES)
+
+
+class SessionStatements:
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.status: TransactionStatus = "I"
+        self._wrote_in_block = False
+
+    def startup(self, params: dict[str, str], user: str) -> dict[str, str]:
+        for name in ("application_name", "client_encoding", "datestyle", "timezone"):
+            for key, value in params.items():
+                if key.lower() == name:
+                    self.settings.set(name, normalize_value(name, value))
+        self.settings.set("session_authorization", user)
+        return self.settings.reported()
+
+    def fail(self) -> None:
+        if self.status == "T":
+            self.status = "E"
+
+    def wrote(self) -> None:
+        if self.status == "T":
+            self._wrote_in_block = True
+
+    def end_implicit_transaction(self) -> None:
+        """Nothing to do: outside a block every statement already committed."""
+
+    def describe(self, node: exp.Expression) -> list[OutputColumn] | None:
+        if isinstance(node, Show):
+            return [OutputColumn(_show_column(node), TEXT)]
+        return None
+
+    def run(self, node: exp.Expression) -> Outcome:
+        if self.status == "E" and not isinstance(node, exp.Commit | exp.Rollback | Savepoint):
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        if isinstance(node, exp.Transaction):
+            return self._begin()
+        if isinstance(node, exp.Commit):
+            return self._end("ROLLBACK" if self.status == "E" else "COMMIT")
+        if isinstance(node, exp.Rollback):
+            return self._end("ROLLBACK")
+        if isinstance(node, Savepoint):
+            return self._savepoint(node)
+        if isinstance(node, SetVariable):
+            return self._set(node)
+        if isinstance(node, ResetVariable):
+            changed = self.settings.reset(node.name)
+            return Outcome("RESET", parameter_status=changed)
+        assert isinstance(node, Show)
+        return self._show(node)
+
+    def _begin(self) -> Outcome:
+        if self.status != "I":
+            return Outcome("BEGIN", notices=[_warning("there is already a transaction in progress", "25001")])
+        self.status = "T"
+        self._wrote_in_block = False
+        return Outcome("BEGIN")
+
+    def _end(self, tag: str) -> Outcome:
+        notices = []
+        if self.status == "I":
+            notices.append(_warning("there is no transaction in progress", "25P01"))
+        elif tag == "ROLLBACK" and self._wrote_in_block:
+            notices.append(
+                _warning(
+                    "ROLLBACK does not undo the statements already run in this block: "
+                    "sqlvec commits every statement when it completes",
+                    "01000",
+                )
+            )
+        self.status = "I"
+        self._wrote_in_block = False
+        return Outcome(tag, notices=notices)
+
+    def _savepoint(self, node: Savepoint) -> Outcome:
+        action = node.args.get("action", "savepoint")
+        if self.status == "I":
+            verb = action.upper().replace("_", " ")
+            raise NoActiveSqlTransaction(f"{verb} can only be used in transaction blocks")
+        if action == "rollback_to":
+            self.status = "T"
+            return Outcome("ROLLBACK")
+        return Outcome("RELEASE" if action == "release" else "SAVEPOINT")
+
+    def _set(self, node: SetVariable) -> Outcome:
+        values = [_setting_text(v) for v in node.expressions]
+        value = ", ".join(values)
+        if value.upper() == "DEFAULT":
+            return Outcome("SET", parameter_status=self.settings.reset(node.name))
+        return Outcome("SET", parameter_status=self.settings.set(node.name, value))
+
+    def _show(self, node: Show) -> Outcome:
+        column = _show_column(node)
+        if node.name.lower() == "all":
+            rows = [(name, value) for name, value in self.settings.all()]
+            columns = [OutputColumn("name", TEXT), OutputColumn("setting", TEXT)]
+            return Outcome(f"SHOW {len(rows)}", columns, rows)
+        return Outcome("SHOW", [OutputColumn(column, TEXT)], [(self.settings.get(node.name),)])
+
+
+def _show_column(node: Show) -> str:
+    return node.name.lower()
+
+
+def _setting_text(value: exp.Expression) -> str:
+    if isinstance(value, exp.Literal | exp.Identifier | exp.Var):
+        return str(value.this)
+    if isinstance(value, exp.Column):
+        return value.name
+    if isinstance(value, exp.Boolean):
+        return "on" if value.this else "off"
+    return value.sql("postgres") if isinstance(value, exp.Expression) else str(value)
+
+
+def _warning(message: str, sqlstate: str) -> Notice:
+    return Notice(message, severity="WARNING", sqlstate=sqlstate)

@@ -1,0 +1,99 @@
+"""Session settings (SET / SHOW / RESET) and the ParameterStatus values a client is sent."""
+
+from __future__ import annotations
+
+from sqlvec import POSTGRES_VERSION, __version__
+from sqlvec.errors import CantChangeRuntimeParam, UndefinedObject
+
+SERVER_VERSION = f"{POSTGRES_VERSION} (sqlvec {__version__})"
+
+# Defaults as PostgreSQL reports them; the GUC_REPORT ones are sent as ParameterStatus.
+DEFAULTS: dict[str, str] = {
+    "application_name": "",
+    "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY",
+    "default_transaction_read_only": "off",
+    "in_hot_standby": "off",
+    "integer_datetimes": "on",
+    "intervalstyle": "postgres",
+    "is_superuser": "on",
+    "server_encoding": "UTF8",
+    "server_version": SERVER_VERSION,
+    "session_authorization": "sqlvec",
+    "standard_conforming_strings": "on",
+    "timezone": "UTC",
+    "search_path": '"$user", public',
+    "transaction_isolation": "read committed",
+    "transaction_read_only": "off",
+    "extra_float_digits": "1",
+    "statement_timeout": "0",
+    "max_identifier_length": "63",
+}
+
+# Postgres' spelling of the names it reports (ParameterStatus is case-sensitive for clients).
+REPORTED = {
+    "application_name": "application_name",
+    "client_encoding": "client_encoding",
+    "datestyle": "DateStyle",
+    "default_transaction_read_only": "default_transaction_read_only",
+    "in_hot_standby": "in_hot_standby",
+    "integer_datetimes": "integer_datetimes",
+    "intervalstyle": "IntervalStyle",
+    "is_superuser": "is_superuser",
+    "server_encoding": "server_encoding",
+    "server_version": "server_version",
+    "session_authorization": "session_authorization",
+    "standard_conforming_strings": "standard_conforming_strings",
+    "timezone": "TimeZone",
+    "search_path": "search_path",
+}
+READ_ONLY = {"server_version", "server_encoding", "integer_datetimes", "is_superuser", "in_hot_standby"}
+_ALIASES = {"time zone": "timezone", "transaction isolation level": "transaction_isolation"}
+
+
+def canonical(name: str) -> str:
+    lowered = name.lower().strip()
+    return _ALIASES.get(lowered, lowered)
+
+
+def normalize_value(name: str, value: str) -> str:
+    """Values clients send in a form Postgres reports differently (asyncpg's `'utf-8'`)."""
+    if name == "client_encoding" and value.strip("'\"").replace("-", "").lower() == "utf8":
+        return "UTF8"
+    return value
+
+
+class Settings:
+    def __init__(self) -> None:
+        self._values = dict(DEFAULTS)
+
+    def get(self, name: str) -> str:
+        key = canonical(name)
+        if key not in self._values:
+            raise UndefinedObject(f'unrecognized configuration parameter "{name}"')
+        return self._values[key]
+
+    def set(self, name: str, value: str) -> dict[str, str]:
+        """Set a value; returns the ParameterStatus messages the change calls for."""
+        key = canonical(name)
+        if key in READ_ONLY:
+            raise CantChangeRuntimeParam(f'parameter "{name}" cannot be changed')
+        value = normalize_value(key, value)
+        self._values[key] = value
+        return {REPORTED[key]: value} if key in REPORTED else {}
+
+    def reset(self, name: str) -> dict[str, str]:
+        key = canonical(name)
+        if key == "all":
+            changed = {}
+            for setting in list(self._values):
+                if setting not in READ_ONLY and setting in DEFAULTS:
+                    changed.update(self.set(setting, DEFAULTS[setting]))
+            return changed
+        return self.set(key, DEFAULTS.get(key, ""))
+
+    def reported(self) -> dict[str, str]:
+        return {REPORTED[key]: self._values[key] for key in REPORTED}
+
+    def all(self) -> list[tuple[str, str]]:
+        return sorted(self._values.items())
