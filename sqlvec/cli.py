@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
     if args.command == "serve":
         from sqlvec.server import run
 

@@ -1,0 +1,48 @@
+"""The sqlvec tokenizer: Postgres' tokenizer plus pgvector's distance operators.
+
+sqlglot's TokenType is a closed IntEnum, and the base tokenizer already maps `<->` to
+LR_ARROW and `<=>` to NULLSAFE_EQ (MySQL's null-safe equality), so the dialect claims all the
+operators with token types of its own. Their values sit far above TokenType's so a token type
+can never compare equal to one of sqlglot's.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from enum import IntEnum
+
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import TokenType
+
+
+class VectorTokenType(IntEnum):
+    L2 = 10_001
+    NEG_INNER_PRODUCT = 10_002
+    COSINE = 10_003
+    L1 = 10_004
+    HAMMING = 10_005
+    JACCARD = 10_006
+
+
+# Operator text -> token type; also read by the parser to build its operator table.
+VECTOR_OPERATOR_TOKENS: dict[str, VectorTokenType] = {
+    "<->": VectorTokenType.L2,
+    "<#>": VectorTokenType.NEG_INNER_PRODUCT,
+    "<=>": VectorTokenType.COSINE,
+    "<+>": VectorTokenType.L1,
+    "<~>": VectorTokenType.HAMMING,
+    "<%>": VectorTokenType.JACCARD,
+}
+
+
+class SqlvecTokenizer(Postgres.Tokenizer):
+    KEYWORDS = {
+        **Postgres.Tokenizer.KEYWORDS,
+        **t.cast(dict[str, TokenType], VECTOR_OPERATOR_TOKENS),
+    }
+    # Postgres' tokenizer swallows the rest of a RESET statement into one string; the parser
+    # reads RESET itself (see Parser.WORD_STATEMENT_PARSERS).
+    KEYWORDS.pop("RESET")
+
+    # Likewise SHOW: parsed into Show / ShowCollections rather than an opaque Command.
+    COMMANDS = Postgres.Tokenizer.COMMANDS - {TokenType.SHOW}

@@ -1,0 +1,243 @@
+"""Values <-> wire bytes, in text (format 0) and binary (format 1), chosen by type OID.
+
+Text forms and error messages follow PostgreSQL's input/output functions (pgvector's for
+`vector`). OIDs without a codec of their own are handled as text, as PostgreSQL does for types it
+receives as `unknown`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from sqlvec.errors import DataException, InvalidTextRepresentation, NumericValueOutOfRange
+from sqlvec.types import (
+    BOOL,
+    FLOAT4,
+    FLOAT8,
+    INT2,
+    INT4,
+    INT8,
+    NAME,
+    OID,
+    TEXT,
+    UNKNOWN,
+    VARCHAR,
+    VECTOR_OID,
+    PgType,
+)
+from sqlvec.vectors import checked_vector, format_vector, parse_vector
+from sqlvec.wire.buffer import decode_utf8
+from sqlvec.wire.floats import float4_text, float8_text
+from sqlvec.wire.handler import ColumnDesc
+
+TEXT_FORMAT = 0
+BINARY_FORMAT = 1
+
+ValueEncoder = Callable[[Any], bytes]
+ValueDecoder = Callable[[bytes], Any]
+
+_TEXT_TYPE_OIDS = (TEXT.oid, VARCHAR.oid, NAME.oid, UNKNOWN.oid)
+_VECTOR_HEADER = struct.Struct("!hh")  # dim, unused: int16 in pgvector's vector_recv
+_FLOAT4 = struct.Struct("f")
+
+
+class _WrongBinaryLength(Exception):
+    """A binary parameter of the wrong size; decode_parameter names the parameter."""
+
+
+def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, position: int) -> Any:
+    """Decode one Bind parameter (`position` is 1-based, for the error message)."""
+    if data is None:
+        return None
+    decoders = _BINARY_DECODERS if format_code == BINARY_FORMAT else _TEXT_DECODERS
+    decode = decoders.get(pgtype.oid, decoders[TEXT.oid])
+    try:
+        return decode(data)
+    except _WrongBinaryLength:
+        # PostgreSQL answers 22P03 (invalid_binary_representation); sqlvec.errors lacks it.
+        raise DataException(f"incorrect binary data format in bind parameter {position}") from None
+
+
+def result_encoders(columns: Sequence[ColumnDesc], formats: Sequence[int]) -> list[ValueEncoder]:
+    """One encoder per result column, chosen once per result rather than once per value."""
+    return [
+        _encoder(column.type.oid, format_code)
+        for column, format_code in zip(columns, formats, strict=True)
+    ]
+
+
+def _encoder(oid: int, format_code: int) -> ValueEncoder:
+    encoders = _BINARY_ENCODERS if format_code == BINARY_FORMAT else _TEXT_ENCODERS
+    return encoders.get(oid, encoders[TEXT.oid])
+
+
+# --- text output -----------------------------------------------------------------------------
+
+
+def _text_value(value: Any) -> bytes:
+    return (value if isinstance(value, str) else str(value)).encode()
+
+
+_TEXT_ENCODERS: dict[int, ValueEncoder] = {
+    BOOL.oid: lambda value: b"t" if value else b"f",
+    INT2.oid: lambda value: b"%d" % value,
+    INT4.oid: lambda value: b"%d" % value,
+    INT8.oid: lambda value: b"%d" % value,
+    OID.oid: lambda value: b"%d" % value,
+    FLOAT4.oid: lambda value: float4_text(value).encode(),
+    FLOAT8.oid: lambda value: float8_text(value).encode(),
+    VECTOR_OID: lambda value: format_vector(value).encode(),
+    **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
+}
+
+
+# --- binary output ---------------------------------------------------------------------------
+
+
+def _vector_binary(value: Any) -> bytes:
+    array = np.asarray(value, dtype=">f4")
+    return _VECTOR_HEADER.pack(len(array), 0) + array.tobytes()
+
+
+_BINARY_ENCODERS: dict[int, ValueEncoder] = {
+    BOOL.oid: lambda value: b"\x01" if value else b"\x00",
+    INT2.oid: struct.Struct("!h").pack,
+    INT4.oid: struct.Struct("!i").pack,
+    INT8.oid: struct.Struct("!q").pack,
+    OID.oid: struct.Struct("!I").pack,
+    FLOAT4.oid: struct.Struct("!f").pack,
+    FLOAT8.oid: struct.Struct("!d").pack,
+    VECTOR_OID: _vector_binary,
+    **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
+}
+
+
+# --- text input ------------------------------------------------------------------------------
+
+_SPACE = "[ \t\n\r\f\v]*"  # C's isspace(), which PostgreSQL's input functions skip
+_INTEGER_SYNTAX = re.compile(rf"{_SPACE}[+-]?[0-9]+{_SPACE}")
+_FLOAT_SYNTAX = re.compile(
+    rf"{_SPACE}(?:[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf(?:inity)?)|nan){_SPACE}",
+    re.IGNORECASE,
+)
+_NONZERO_DIGIT = re.compile(r"[1-9]")
+
+
+def _integer_decoder(type_name: str, low: int, high: int) -> ValueDecoder:
+    def decode(data: bytes) -> int:
+        text = decode_utf8(data)
+        if not _INTEGER_SYNTAX.fullmatch(text):
+            raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
+        value = int(text)
+        if not low <= value <= high:
+            raise NumericValueOutOfRange(f'value "{text}" is out of range for type {type_name}')
+        return value
+
+    return decode
+
+
+# oidin accepts negative numbers down to INT32_MIN and wraps them, as C's strtoul does.
+_oid_in_range = _integer_decoder("oid", -(2**31), 2**32 - 1)
+
+
+def _decode_oid_text(data: bytes) -> int:
+    return _oid_in_range(data) % 2**32
+
+
+def _float_decoder(type_name: str, to_precision: Callable[[float], float]) -> ValueDecoder:
+    def decode(data: bytes) -> float:
+        text = decode_utf8(data)
+        if not _FLOAT_SYNTAX.fullmatch(text):
+            raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
+        literal = float(text)
+        try:
+            value = to_precision(literal)
+        except OverflowError:
+            value = float("inf")
+        if _overflowed(text, value) or _underflowed(text, value):
+            raise NumericValueOutOfRange(f'"{text}" is out of range for type {type_name}')
+        return value
+
+    return decode
+
+
+def _overflowed(text: str, value: float) -> bool:
+    return math.isinf(value) and "inf" not in text.lower()
+
+
+def _underflowed(text: str, value: float) -> bool:
+    mantissa = text.lower().partition("e")[0]
+    return value == 0.0 and _NONZERO_DIGIT.search(mantissa) is not None
+
+
+def _round_to_float4(value: float) -> float:
+    """The float4 nearest to a double; OverflowError where C's cast would give infinity."""
+    return _FLOAT4.unpack(_FLOAT4.pack(value))[0]
+
+
+def _decode_bool_text(data: bytes) -> bool:
+    # boolin: any prefix of true/false/yes/no, on/off (at least "of"), 1/0, any case.
+    text = decode_utf8(data)
+    word = text.strip(" \t\n\r\f\v").lower()
+    if word and ("true".startswith(word) or "yes".startswith(word) or word in ("on", "1")):
+        return True
+    if word and ("false".startswith(word) or "no".startswith(word) or word in ("of", "off", "0")):
+        return False
+    raise InvalidTextRepresentation(f'invalid input syntax for type boolean: "{text}"')
+
+
+_TEXT_DECODERS: dict[int, ValueDecoder] = {
+    BOOL.oid: _decode_bool_text,
+    INT2.oid: _integer_decoder("smallint", -(2**15), 2**15 - 1),
+    INT4.oid: _integer_decoder("integer", -(2**31), 2**31 - 1),
+    INT8.oid: _integer_decoder("bigint", -(2**63), 2**63 - 1),
+    OID.oid: _decode_oid_text,
+    FLOAT4.oid: _float_decoder("real", _round_to_float4),
+    FLOAT8.oid: _float_decoder("double precision", float),
+    VECTOR_OID: lambda data: parse_vector(decode_utf8(data)),
+    **dict.fromkeys(_TEXT_TYPE_OIDS, decode_utf8),
+}
+
+
+# --- binary input ----------------------------------------------------------------------------
+
+
+def _fixed_size_decoder(layout: struct.Struct) -> ValueDecoder:
+    def decode(data: bytes) -> Any:
+        if len(data) != layout.size:
+            raise _WrongBinaryLength
+        return layout.unpack(data)[0]
+
+    return decode
+
+
+def _decode_vector_binary(data: bytes) -> np.ndarray:
+    """pgvector's binary form: int16 dim, int16 unused (0), dim big-endian float32s."""
+    if len(data) < _VECTOR_HEADER.size:
+        raise _WrongBinaryLength
+    dim, unused = _VECTOR_HEADER.unpack_from(data)
+    if unused != 0:
+        raise DataException(f"expected unused to be 0, not {unused}")
+    if len(data) != _VECTOR_HEADER.size + 4 * dim:
+        raise _WrongBinaryLength
+    values = np.frombuffer(data, dtype=">f4", count=dim, offset=_VECTOR_HEADER.size)
+    return checked_vector(values.astype(np.float32))
+
+
+_BINARY_DECODERS: dict[int, ValueDecoder] = {
+    BOOL.oid: _fixed_size_decoder(struct.Struct("!?")),
+    INT2.oid: _fixed_size_decoder(struct.Struct("!h")),
+    INT4.oid: _fixed_size_decoder(struct.Struct("!i")),
+    INT8.oid: _fixed_size_decoder(struct.Struct("!q")),
+    OID.oid: _fixed_size_decoder(struct.Struct("!I")),
+    FLOAT4.oid: _fixed_size_decoder(struct.Struct("!f")),
+    FLOAT8.oid: _fixed_size_decoder(struct.Struct("!d")),
+    VECTOR_OID: _decode_vector_binary,
+    **dict.fromkeys(_TEXT_TYPE_OIDS, decode_utf8),
+}

@@ -1,0 +1,364 @@
+"""Frontend messages decoded into dataclasses, backend messages encoded into a WriteBuffer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlvec.errors import Notice, ProtocolViolation, SqlvecError, error_fields
+from sqlvec.wire.buffer import INT16, INT32, MessageReader, WriteBuffer
+from sqlvec.wire.codecs import ValueEncoder
+from sqlvec.wire.handler import ColumnDesc, TransactionStatus
+
+# Request codes that take the place of a protocol version in an untyped startup packet.
+SSL_REQUEST_CODE = 80877103
+GSSENC_REQUEST_CODE = 80877104
+CANCEL_REQUEST_CODE = 80877102
+
+PROTOCOL_MAJOR = 3
+PROTOCOL_MINOR = 0  # the newest minor version this server speaks
+PROTOCOL_OPTION_PREFIX = "_pq_."
+
+DescribeKind = Literal["S", "P"]
+
+
+# --- startup phase ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SSLRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class GSSENCRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    process_id: int
+    secret_key: int
+
+
+@dataclass(frozen=True)
+class StartupMessage:
+    major: int
+    minor: int
+    params: dict[str, str]
+
+
+StartupPacket = SSLRequest | GSSENCRequest | CancelRequest | StartupMessage
+
+
+def decode_startup_packet(body: bytes) -> StartupPacket:
+    reader = MessageReader(body)
+    code = reader.int32()
+    if code == SSL_REQUEST_CODE:
+        return SSLRequest()
+    if code == GSSENC_REQUEST_CODE:
+        return GSSENCRequest()
+    if code == CANCEL_REQUEST_CODE:
+        return CancelRequest(reader.int32(), reader.int32())
+    return StartupMessage(code >> 16, code & 0xFFFF, _startup_params(reader))
+
+
+def _startup_params(reader: MessageReader) -> dict[str, str]:
+    params: dict[str, str] = {}
+    while (name := reader.cstring()) != "":
+        params[name] = reader.cstring()
+    reader.finish()
+    return params
+
+
+# --- frontend messages after startup ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+
+
+@dataclass(frozen=True)
+class Parse:
+    name: str
+    sql: str
+    param_oids: list[int]
+
+
+@dataclass(frozen=True)
+class Bind:
+    portal: str
+    statement: str
+    param_formats: list[int]
+    params: list[bytes | None]  # None: SQL NULL
+    result_formats: list[int]
+
+
+@dataclass(frozen=True)
+class Describe:
+    kind: DescribeKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Execute:
+    portal: str
+    max_rows: int  # 0: all remaining rows
+
+
+@dataclass(frozen=True)
+class Close:
+    kind: DescribeKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Sync:
+    pass
+
+
+@dataclass(frozen=True)
+class Flush:
+    pass
+
+
+@dataclass(frozen=True)
+class Terminate:
+    pass
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    pass  # the fast-path interface; only recognised so it can be refused politely
+
+
+@dataclass(frozen=True)
+class CopyData:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CopyDone:
+    pass
+
+
+@dataclass(frozen=True)
+class CopyFail:
+    message: str
+
+
+FrontendMessage = (
+    Query
+    | Parse
+    | Bind
+    | Describe
+    | Execute
+    | Close
+    | Sync
+    | Flush
+    | Terminate
+    | FunctionCall
+    | CopyData
+    | CopyDone
+    | CopyFail
+)
+
+# Messages of the extended protocol: after an error in one of them the server skips to Sync.
+EXTENDED_QUERY_TYPES = frozenset(b"PBDECH")
+
+
+def decode_frontend_message(type_byte: bytes, body: bytes) -> FrontendMessage:
+    decode = _DECODERS.get(type_byte)
+    if decode is None:
+        raise ProtocolViolation(f"invalid frontend message type {type_byte[0]}")
+    reader = MessageReader(body)
+    message = decode(reader)
+    reader.finish()
+    return message
+
+
+def _decode_parse(reader: MessageReader) -> Parse:
+    name = reader.cstring()
+    sql = reader.cstring()
+    param_oids = [reader.uint32() for _ in range(reader.uint16())]
+    return Parse(name, sql, param_oids)
+
+
+def _decode_bind(reader: MessageReader) -> Bind:
+    portal = reader.cstring()
+    statement = reader.cstring()
+    param_formats = [reader.int16() for _ in range(reader.uint16())]
+    params = [_bind_value(reader) for _ in range(reader.uint16())]
+    result_formats = [reader.int16() for _ in range(reader.uint16())]
+    return Bind(portal, statement, param_formats, params, result_formats)
+
+
+def _bind_value(reader: MessageReader) -> bytes | None:
+    length = reader.int32()
+    return None if length == -1 else reader.raw(length)
+
+
+def _decode_kind(reader: MessageReader, message: str) -> DescribeKind:
+    kind = reader.byte()
+    if kind == b"S":
+        return "S"
+    if kind == b"P":
+        return "P"
+    raise ProtocolViolation(f"invalid {message} message subtype {kind[0]}")
+
+
+def _decode_execute(reader: MessageReader) -> Execute:
+    portal = reader.cstring()
+    max_rows = reader.int32()
+    return Execute(portal, max(max_rows, 0))  # PostgreSQL reads any value <= 0 as "all"
+
+
+def _decode_function_call(reader: MessageReader) -> FunctionCall:
+    reader.rest()  # skipped whole: its fields do not matter for a refusal
+    return FunctionCall()
+
+
+_DECODERS: dict[bytes, Callable[[MessageReader], FrontendMessage]] = {
+    b"Q": lambda r: Query(r.cstring()),
+    b"P": _decode_parse,
+    b"B": _decode_bind,
+    b"D": lambda r: Describe(_decode_kind(r, "DESCRIBE"), r.cstring()),
+    b"E": _decode_execute,
+    b"C": lambda r: Close(_decode_kind(r, "CLOSE"), r.cstring()),
+    b"S": lambda r: Sync(),
+    b"H": lambda r: Flush(),
+    b"X": lambda r: Terminate(),
+    b"F": _decode_function_call,
+    b"d": lambda r: CopyData(r.rest()),
+    b"c": lambda r: CopyDone(),
+    b"f": lambda r: CopyFail(r.cstring()),
+}
+
+
+# --- backend messages ------------------------------------------------------------------------
+
+_NULL_LENGTH = INT32.pack(-1)
+_AUTHENTICATION_OK = 0
+
+
+def write_authentication_ok(buf: WriteBuffer) -> None:
+    buf.start_message(b"R")
+    buf.write_int32(_AUTHENTICATION_OK)
+    buf.end_message()
+
+
+def write_parameter_status(buf: WriteBuffer, name: str, value: str) -> None:
+    buf.start_message(b"S")
+    buf.write_cstring(name)
+    buf.write_cstring(value)
+    buf.end_message()
+
+
+def write_backend_key_data(buf: WriteBuffer, process_id: int, secret_key: int) -> None:
+    buf.start_message(b"K")
+    buf.write_int32(process_id)
+    buf.write_int32(secret_key)
+    buf.end_message()
+
+
+def write_negotiate_protocol_version(buf: WriteBuffer, unrecognised_options: list[str]) -> None:
+    buf.start_message(b"v")
+    buf.write_int32(PROTOCOL_MINOR)
+    buf.write_int32(len(unrecognised_options))
+    for option in unrecognised_options:
+        buf.write_cstring(option)
+    buf.end_message()
+
+
+def write_ready_for_query(buf: WriteBuffer, status: TransactionStatus) -> None:
+    buf.write_message(b"Z", status.encode())
+
+
+def write_row_description(
+    buf: WriteBuffer, columns: Sequence[ColumnDesc], formats: Sequence[int]
+) -> None:
+    buf.start_message(b"T")
+    buf.write_int16(len(columns))
+    for column, format_code in zip(columns, formats, strict=True):
+        buf.write_cstring(column.name)
+        buf.write_uint32(column.table_oid)
+        buf.write_int16(column.column_number)
+        buf.write_uint32(column.type.oid)
+        buf.write_int16(column.type.typlen)
+        buf.write_int32(column.typmod)
+        buf.write_int16(format_code)
+    buf.end_message()
+
+
+def write_data_row(buf: WriteBuffer, row: Sequence[Any], encoders: Sequence[ValueEncoder]) -> None:
+    """The hot path of every result: one DataRow, each non-NULL value through its encoder."""
+    body = bytearray(INT16.pack(len(encoders)))
+    for value, encode in zip(row, encoders, strict=True):
+        if value is None:
+            body += _NULL_LENGTH
+        else:
+            data = encode(value)
+            body += INT32.pack(len(data))
+            body += data
+    buf.write_message(b"D", body)
+
+
+def write_command_complete(buf: WriteBuffer, tag: str) -> None:
+    buf.start_message(b"C")
+    buf.write_cstring(tag)
+    buf.end_message()
+
+
+def write_empty_query_response(buf: WriteBuffer) -> None:
+    buf.write_message(b"I")
+
+
+def write_error_response(buf: WriteBuffer, error: SqlvecError, severity: str | None = None) -> None:
+    """ErrorResponse; `severity` overrides the error's own (startup errors are all FATAL)."""
+    fields = error_fields(error)
+    if severity is not None:
+        fields["S"] = fields["V"] = severity
+    _write_fields(buf, b"E", fields)
+
+
+def write_notice_response(buf: WriteBuffer, notice: Notice) -> None:
+    _write_fields(buf, b"N", error_fields(notice))
+
+
+def _write_fields(buf: WriteBuffer, type_byte: bytes, fields: dict[str, str]) -> None:
+    buf.start_message(type_byte)
+    for code, value in fields.items():
+        buf.write_byte(code.encode())
+        buf.write_cstring(value)
+    buf.write_byte(b"\0")
+    buf.end_message()
+
+
+def write_parse_complete(buf: WriteBuffer) -> None:
+    buf.write_message(b"1")
+
+
+def write_bind_complete(buf: WriteBuffer) -> None:
+    buf.write_message(b"2")
+
+
+def write_close_complete(buf: WriteBuffer) -> None:
+    buf.write_message(b"3")
+
+
+def write_no_data(buf: WriteBuffer) -> None:
+    buf.write_message(b"n")
+
+
+def write_parameter_description(buf: WriteBuffer, type_oids: Sequence[int]) -> None:
+    buf.start_message(b"t")
+    buf.write_int16(len(type_oids))
+    for oid in type_oids:
+        buf.write_uint32(oid)
+    buf.end_message()
+
+
+def write_portal_suspended(buf: WriteBuffer) -> None:
+    buf.write_message(b"s")

@@ -1,0 +1,333 @@
+"""One client connection: the v3 protocol state machine between the socket and a QueryHandler.
+
+Replies are collected in a buffer and written at the points where a client waits for them
+(ReadyForQuery, Flush, PortalSuspended, ErrorResponse) or when the buffer grows large: clients
+pipeline many messages before reading, so writing per message would cost a syscall each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import suppress
+from typing import Any
+
+from sqlvec.errors import (
+    FeatureNotSupported,
+    InternalError,
+    InvalidParameterValue,
+    ProtocolViolation,
+    SqlvecError,
+)
+from sqlvec.types import PgType
+from sqlvec.wire import messages as msg
+from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, WriteBuffer, read_message
+from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, decode_parameter, result_encoders
+from sqlvec.wire.handler import ColumnDesc, QueryHandler, QueryResult, Row
+from sqlvec.wire.startup import CancelCallback, receive_startup_message, session_parameters
+
+_log = logging.getLogger("sqlvec.wire")
+
+_FLUSH_THRESHOLD = 256 * 1024
+# Messages that PostgreSQL answers with ReadyForQuery even when they fail.
+_READY_AFTER_ERROR = frozenset(b"QSF")
+
+
+async def serve_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: QueryHandler,
+    *,
+    cancel_callback: CancelCallback | None = None,
+    max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
+) -> None:
+    """Serve one client until it terminates or disconnects, then close the socket.
+
+    Never raises except for cancellation: client errors are answered on the wire, and
+    anything unexpected is logged.
+    """
+    connection = _Connection(reader, writer, handler, max_message_length)
+    try:
+        await connection.run(cancel_callback)
+    except ProtocolViolation as exc:
+        await connection.send_fatal(exc)
+    except ConnectionError:
+        pass  # the client went away; nobody is left to tell
+    except Exception:
+        _log.exception("connection failed")
+    finally:
+        await _close(writer)
+
+
+class _Connection:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handler: QueryHandler,
+        max_message_length: int,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._handler = handler
+        self._max_message_length = max_message_length
+        self._out = WriteBuffer()
+        # After an error in an extended-protocol message everything up to Sync is discarded.
+        self._skipping_to_sync = False
+
+    async def run(self, cancel_callback: CancelCallback | None) -> None:
+        startup = await receive_startup_message(self._reader, self._writer, cancel_callback)
+        if startup is None:
+            return
+        try:
+            self._start_session(session_parameters(startup, self._out))
+        except ProtocolViolation:
+            raise
+        except Exception as exc:
+            # Any error before the first ReadyForQuery ends the connection.
+            error = exc if isinstance(exc, SqlvecError) else _internal_error(exc)
+            await self.send_fatal(error)
+            return
+        try:
+            await self._flush()
+            await self._serve_messages()
+        finally:
+            self._handler.terminate()
+
+    async def send_fatal(self, error: SqlvecError) -> None:
+        msg.write_error_response(self._out, error, severity="FATAL")
+        with suppress(ConnectionError):
+            await self._flush()
+
+    def _start_session(self, params: dict[str, str]) -> None:
+        statuses = self._handler.startup(params)
+        msg.write_authentication_ok(self._out)
+        for name, value in statuses.items():
+            msg.write_parameter_status(self._out, name, value)
+        msg.write_backend_key_data(self._out, *self._handler.backend_key)
+        msg.write_ready_for_query(self._out, self._handler.transaction_status)
+
+    async def _serve_messages(self) -> None:
+        while (frame := await read_message(self._reader, self._max_message_length)) is not None:
+            type_byte, body = frame
+            # Sync ends the skipping; Terminate is honoured even then, as PostgreSQL does.
+            if self._skipping_to_sync and type_byte not in (b"S", b"X"):
+                continue
+            if not await self._process(type_byte, body):
+                return
+
+    async def _process(self, type_byte: bytes, body: bytes) -> bool:
+        """Handle one message; False when the client asked to terminate."""
+        try:
+            message = msg.decode_frontend_message(type_byte, body)
+            if isinstance(message, msg.Terminate):
+                return False
+            await self._dispatch(message)
+        except ProtocolViolation:
+            raise
+        except SqlvecError as exc:
+            await self._fail(exc, type_byte)
+        except Exception as exc:
+            await self._fail(_internal_error(exc), type_byte)
+        return True
+
+    async def _fail(self, error: SqlvecError, type_byte: bytes) -> None:
+        msg.write_error_response(self._out, error)
+        self._handler.error_occurred()
+        if type_byte[0] in msg.EXTENDED_QUERY_TYPES:
+            self._skipping_to_sync = True
+        elif type_byte[0] in _READY_AFTER_ERROR:
+            msg.write_ready_for_query(self._out, self._handler.transaction_status)
+        # Sent at once, as PostgreSQL does: a client that sent Flush (not Sync) waits for it.
+        await self._flush()
+
+    async def _dispatch(self, message: msg.FrontendMessage) -> None:
+        match message:
+            case msg.Query(sql=sql):
+                await self._simple_query(sql)
+            case msg.Parse(name=name, sql=sql, param_oids=param_oids):
+                await self._handler.parse(name, sql, param_oids)
+                msg.write_parse_complete(self._out)
+            case msg.Bind():
+                self._bind(message)
+            case msg.Describe(kind="S", name=name):
+                self._describe_statement(name)
+            case msg.Describe(kind="P", name=name):
+                self._describe_portal(name)
+            case msg.Execute(portal=portal, max_rows=max_rows):
+                await self._execute(portal, max_rows)
+            case msg.Close(kind="S", name=name):
+                self._handler.close_statement(name)
+                msg.write_close_complete(self._out)
+            case msg.Close(kind="P", name=name):
+                self._handler.close_portal(name)
+                msg.write_close_complete(self._out)
+            case msg.Sync():
+                await self._sync()
+            case msg.Flush():
+                await self._flush()
+            case msg.FunctionCall():
+                raise FeatureNotSupported("fast-path function calls are not supported")
+            case msg.CopyData() | msg.CopyDone() | msg.CopyFail():
+                # Outside COPY these are ignored, as PostgreSQL does: they are the tail of a
+                # COPY that failed while the client was still sending.
+                pass
+
+    # --- simple query ------------------------------------------------------------------------
+
+    async def _simple_query(self, sql: str) -> None:
+        results = self._handler.simple_query(sql)
+        try:
+            async for result in results:
+                await self._write_simple_result(result)
+        finally:
+            # Stops the remaining statements when writing a result failed part-way.
+            await _close_iterator(results)
+        msg.write_ready_for_query(self._out, self._handler.transaction_status)
+        await self._flush()
+
+    async def _write_simple_result(self, result: QueryResult) -> None:
+        columns = result.columns
+        formats = [TEXT_FORMAT] * len(columns) if columns is not None else []
+        if columns is not None:
+            msg.write_row_description(self._out, columns, formats)
+        if result.rows:
+            assert columns is not None, "a result with rows needs columns"
+            await self._write_rows(result.rows, columns, formats)
+        await self._write_completion(result)
+
+    # --- extended query ----------------------------------------------------------------------
+
+    def _bind(self, bind: msg.Bind) -> None:
+        statement = self._handler.describe_statement(bind.statement)
+        params = _decode_parameters(bind, statement.param_types)
+        column_count = len(statement.columns) if statement.columns is not None else 0
+        result_formats = _expand_format_codes(
+            bind.result_formats,
+            column_count,
+            f"bind message has {len(bind.result_formats)} result formats "
+            f"but query has {column_count} columns",
+        )
+        self._handler.bind(bind.portal, bind.statement, params, result_formats)
+        msg.write_bind_complete(self._out)
+
+    def _describe_statement(self, name: str) -> None:
+        statement = self._handler.describe_statement(name)
+        msg.write_parameter_description(self._out, [t.oid for t in statement.param_types])
+        self._write_row_description(statement.columns, None)
+
+    def _describe_portal(self, name: str) -> None:
+        columns = self._handler.describe_portal(name)
+        formats = self._handler.portal_result_formats(name) if columns is not None else None
+        self._write_row_description(columns, formats)
+
+    def _write_row_description(
+        self, columns: Sequence[ColumnDesc] | None, formats: Sequence[int] | None
+    ) -> None:
+        """RowDescription, or NoData for a statement without rows; text format unless given."""
+        if columns is None:
+            msg.write_no_data(self._out)
+        else:
+            msg.write_row_description(self._out, columns, formats or [TEXT_FORMAT] * len(columns))
+
+    async def _execute(self, portal: str, max_rows: int) -> None:
+        result = await self._handler.execute(portal, max_rows)
+        if result.rows:
+            columns = result.columns
+            if columns is None:
+                columns = self._handler.describe_portal(portal)
+            assert columns is not None, "a result with rows needs columns"
+            formats = self._handler.portal_result_formats(portal)
+            await self._write_rows(result.rows, columns, formats)
+        await self._write_completion(result)
+
+    async def _sync(self) -> None:
+        self._skipping_to_sync = False
+        self._handler.sync()
+        msg.write_ready_for_query(self._out, self._handler.transaction_status)
+        await self._flush()
+
+    # --- results -----------------------------------------------------------------------------
+
+    async def _write_rows(
+        self, rows: Sequence[Row], columns: Sequence[ColumnDesc], formats: Sequence[int]
+    ) -> None:
+        out = self._out
+        encoders = result_encoders(columns, formats)
+        for row in rows:
+            msg.write_data_row(out, row, encoders)
+            if len(out) >= _FLUSH_THRESHOLD:
+                await self._flush()
+
+    async def _write_completion(self, result: QueryResult) -> None:
+        """What follows a statement's rows: notices, then how the statement ended."""
+        for notice in result.notices:
+            msg.write_notice_response(self._out, notice)
+        if result.empty_query:
+            msg.write_empty_query_response(self._out)
+        elif result.tag is None:
+            msg.write_portal_suspended(self._out)
+            await self._flush()
+        else:
+            msg.write_command_complete(self._out, result.tag)
+        for name, value in result.parameter_status.items():
+            msg.write_parameter_status(self._out, name, value)
+
+    async def _flush(self) -> None:
+        if len(self._out):
+            self._writer.write(self._out.take())
+            await self._writer.drain()
+
+
+def _decode_parameters(bind: msg.Bind, param_types: Sequence[PgType]) -> list[Any]:
+    if len(bind.params) != len(param_types):
+        raise ProtocolViolation(
+            f"bind message supplies {len(bind.params)} parameters, "
+            f'but prepared statement "{bind.statement}" requires {len(param_types)}'
+        )
+    formats = _expand_format_codes(
+        bind.param_formats,
+        len(bind.params),
+        f"bind message has {len(bind.param_formats)} parameter formats "
+        f"but {len(bind.params)} parameters",
+    )
+    return [
+        decode_parameter(data, pgtype, format_code, position)
+        for position, (data, pgtype, format_code) in enumerate(
+            zip(bind.params, param_types, formats, strict=True), start=1
+        )
+    ]
+
+
+def _expand_format_codes(codes: list[int], count: int, mismatch: str) -> list[int]:
+    """Format codes per value: none means all text, one applies to all, else one per value."""
+    for code in codes:
+        if code not in (TEXT_FORMAT, BINARY_FORMAT):
+            raise InvalidParameterValue(f"unsupported format code: {code}")
+    if not codes:
+        return [TEXT_FORMAT] * count
+    if len(codes) == 1:
+        return codes * count
+    if len(codes) != count:
+        # PostgreSQL reports this as a (non-fatal) ERROR 08P01; ProtocolViolation is FATAL.
+        raise ProtocolViolation(mismatch)
+    return list(codes)
+
+
+def _internal_error(exc: Exception) -> InternalError:
+    _log.error("unexpected error while serving a client", exc_info=exc)
+    return InternalError(f"internal error: {type(exc).__name__}: {exc}")
+
+
+async def _close_iterator(iterator: AsyncIterator[QueryResult]) -> None:
+    # The handler contract promises an AsyncIterator; async generators also have aclose().
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with suppress(ConnectionError):
+        await writer.wait_closed()

@@ -1,0 +1,159 @@
+"""Backend messages byte for byte; frontend messages decoded into their dataclasses."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from wire_fakes import bind, cstring, describe, execute, parse
+
+from sqlvec.errors import Notice, ProtocolViolation, UndefinedTable
+from sqlvec.types import INT8, TEXT, VECTOR
+from sqlvec.wire import messages as msg
+from sqlvec.wire.buffer import WriteBuffer
+from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, result_encoders
+from sqlvec.wire.handler import ColumnDesc
+
+
+def written(write: Callable[[WriteBuffer], None]) -> bytes:
+    buf = WriteBuffer()
+    write(buf)
+    return buf.take()
+
+
+BACKEND_MESSAGES = [
+    (msg.write_authentication_ok, b"R\x00\x00\x00\x08\x00\x00\x00\x00"),
+    (
+        lambda b: msg.write_parameter_status(b, "client_encoding", "UTF8"),
+        b"S\x00\x00\x00\x19client_encoding\x00UTF8\x00",
+    ),
+    (
+        lambda b: msg.write_backend_key_data(b, 4242, -7),
+        b"K\x00\x00\x00\x0c\x00\x00\x10\x92\xff\xff\xff\xf9",
+    ),
+    (lambda b: msg.write_ready_for_query(b, "T"), b"Z\x00\x00\x00\x05T"),
+    (lambda b: msg.write_command_complete(b, "SELECT 1"), b"C\x00\x00\x00\x0dSELECT 1\x00"),
+    (msg.write_empty_query_response, b"I\x00\x00\x00\x04"),
+    (msg.write_parse_complete, b"1\x00\x00\x00\x04"),
+    (msg.write_bind_complete, b"2\x00\x00\x00\x04"),
+    (msg.write_close_complete, b"3\x00\x00\x00\x04"),
+    (msg.write_no_data, b"n\x00\x00\x00\x04"),
+    (msg.write_portal_suspended, b"s\x00\x00\x00\x04"),
+    (
+        lambda b: msg.write_parameter_description(b, [20, 16385]),
+        b"t\x00\x00\x00\x0e\x00\x02\x00\x00\x00\x14\x00\x00\x40\x01",
+    ),
+    (
+        lambda b: msg.write_negotiate_protocol_version(b, ["_pq_.x"]),
+        b"v\x00\x00\x00\x13\x00\x00\x00\x00\x00\x00\x00\x01_pq_.x\x00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("write", "expected"), BACKEND_MESSAGES)
+def test_backend_messages_are_byte_exact(
+    write: Callable[[WriteBuffer], None], expected: bytes
+) -> None:
+    assert written(write) == expected
+
+
+def test_row_description_carries_type_size_typmod_and_format() -> None:
+    columns = [
+        ColumnDesc("id", INT8, table_oid=16400, column_number=1),
+        ColumnDesc("v", VECTOR, typmod=3),
+    ]
+    body = b"\x00\x02"
+    body += b"id\x00" + struct.pack("!IhIhih", 16400, 1, 20, 8, -1, 1)
+    body += b"v\x00" + struct.pack("!IhIhih", 0, 0, 16385, -1, 3, 0)
+    expected = b"T" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_row_description(b, columns, [1, 0])) == expected
+
+
+def test_data_row_encodes_null_as_minus_one_length() -> None:
+    columns = [ColumnDesc("id", INT8), ColumnDesc("t", TEXT), ColumnDesc("v", VECTOR)]
+    encoders = result_encoders(columns, [BINARY_FORMAT, TEXT_FORMAT, TEXT_FORMAT])
+    row = (np.int64(1), None, np.array([1, 2], dtype=np.float32))
+    body = b"\x00\x03" + b"\x00\x00\x00\x08" + b"\x00" * 7 + b"\x01"
+    body += b"\xff\xff\xff\xff" + b"\x00\x00\x00\x05[1,2]"
+    expected = b"D" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_data_row(b, row, encoders)) == expected
+
+
+def test_error_response_fields_come_from_error_fields() -> None:
+    error = UndefinedTable('relation "t" does not exist', position=15)
+    body = b'SERROR\x00VERROR\x00C42P01\x00Mrelation "t" does not exist\x00P15\x00\x00'
+    expected = b"E" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_error_response(b, error)) == expected
+
+
+def test_error_response_severity_can_be_raised_to_fatal() -> None:
+    data = written(lambda b: msg.write_error_response(b, UndefinedTable("x"), severity="FATAL"))
+    assert b"SFATAL\x00VFATAL\x00C42P01\x00" in data
+
+
+def test_notice_response_uses_notice_fields() -> None:
+    notice = Notice("index not used", hint="build it")
+    body = b"SNOTICE\x00VNOTICE\x00C00000\x00Mindex not used\x00Hbuild it\x00\x00"
+    expected = b"N" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_notice_response(b, notice)) == expected
+
+
+def decoded(wire_message: bytes) -> msg.FrontendMessage:
+    """Decode a whole framed frontend message."""
+    return msg.decode_frontend_message(wire_message[:1], wire_message[5:])
+
+
+def test_parse_is_decoded() -> None:
+    assert decoded(parse("s1", "select $1", (20, 0))) == msg.Parse("s1", "select $1", [20, 0])
+
+
+def test_bind_is_decoded_with_nulls_and_formats() -> None:
+    wire = bind("p", "s", (b"\x00\x01", None, b""), param_formats=(1, 0, 0), result_formats=(1,))
+    assert decoded(wire) == msg.Bind("p", "s", [1, 0, 0], [b"\x00\x01", None, b""], [1])
+
+
+def test_describe_close_and_execute_are_decoded() -> None:
+    assert decoded(describe(b"S", "s1")) == msg.Describe("S", "s1")
+    assert decoded(b"C\x00\x00\x00\x06P\x00") == msg.Close("P", "")
+    assert decoded(execute("p", 10)) == msg.Execute("p", 10)
+
+
+def test_a_negative_row_limit_means_all_rows() -> None:
+    assert decoded(execute("", -1)) == msg.Execute("", 0)
+
+
+def test_copy_messages_are_decoded() -> None:
+    assert decoded(b"d\x00\x00\x00\x07a\x00b") == msg.CopyData(b"a\x00b")
+    assert decoded(b"c\x00\x00\x00\x04") == msg.CopyDone()
+    assert decoded(b"f\x00\x00\x00\x08oops\x00") == msg.CopyFail("oops")
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"z\x00\x00\x00\x04", "invalid frontend message type 122"),
+        (b"D\x00\x00\x00\x07Xs\x00", "invalid DESCRIBE message subtype 88"),
+        (b"S\x00\x00\x00\x05x", "invalid message format"),
+        (b"Q\x00\x00\x00\x07abc", "invalid string in message"),
+        (b"B\x00\x00\x00\x0ap\x00s\x00\x00\x01", "insufficient data left in message"),
+    ],
+)
+def test_malformed_messages_are_protocol_violations(wire: bytes, message: str) -> None:
+    with pytest.raises(ProtocolViolation, match=message):
+        decoded(wire)
+
+
+def test_startup_packets_are_decoded() -> None:
+    assert msg.decode_startup_packet(struct.pack("!i", 80877103)) == msg.SSLRequest()
+    assert msg.decode_startup_packet(struct.pack("!i", 80877104)) == msg.GSSENCRequest()
+    cancel = struct.pack("!iii", 80877102, 42, -9)
+    assert msg.decode_startup_packet(cancel) == msg.CancelRequest(42, -9)
+    startup = struct.pack("!i", 3 << 16 | 2) + cstring("user") + cstring("u") + b"\0"
+    assert msg.decode_startup_packet(startup) == msg.StartupMessage(3, 2, {"user": "u"})
+
+
+def test_startup_parameters_need_their_terminator() -> None:
+    with pytest.raises(ProtocolViolation):
+        msg.decode_startup_packet(struct.pack("!i", 196608) + cstring("user") + cstring("u"))
