@@ -18,9 +18,13 @@ import psycopg
 
 from sqlvec.engine.faiss_setup import faiss
 from sqlvec.testing import ServerProcess
-from sqlvec.vectors import format_vector
 
 INSERT_BATCH = 500
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form, built fast on the client (float32 values print exactly)."""
+    return "[" + ",".join(map(repr, vector.tolist())) + "]"
 
 
 def seeded(rows: int, dim: int, seed: int) -> np.ndarray:
@@ -38,7 +42,7 @@ def load(conn: psycopg.Connection, data: np.ndarray) -> float:
         values = ", ".join("(%s, %s)" for _ in block)
         params: list[object] = []
         for offset, vector in enumerate(block):
-            params += [start + offset, format_vector(vector)]
+            params += [start + offset, vector_text(vector)]
         conn.execute(f"INSERT INTO bench (id, embedding) VALUES {values}", params)
     return time.perf_counter() - started
 
@@ -86,7 +90,7 @@ def knn_exact_prepared(args: argparse.Namespace) -> list[dict[str, object]]:
                 sql = "SELECT id FROM bench ORDER BY embedding <-> %s LIMIT 10"
 
                 def sqlvec_one(query: np.ndarray) -> list[int]:
-                    rows = conn.execute(sql, (format_vector(query),), prepare=True).fetchall()
+                    rows = conn.execute(sql, (vector_text(query),), prepare=True).fetchall()
                     return [row[0] for row in rows]
 
                 stats, answers = timed(sqlvec_one, queries)

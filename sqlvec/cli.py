@@ -21,9 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=5433, help="TCP port (5433)")
     serve.add_argument("--data", type=Path, default=Path("data"), help="data directory (./data)")
-    serve.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
-    )
+    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
 
@@ -35,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU probing is noise
+    # sqlglot recurses about 20 frames per nesting level of an expression.
+    sys.setrecursionlimit(10_000)
     if args.command == "serve":
         from sqlvec.server import run
 

@@ -169,3 +169,7 @@ class CantChangeRuntimeParam(SqlvecError):
 
 class NoActiveSqlTransaction(SqlvecError):
     sqlstate = "25P01"
+
+
+class StatementTooComplex(SqlvecError):
+    sqlstate = "54001"

@@ -119,7 +119,9 @@ class Session:
         param_types = prepared.plan.param_types if prepared.plan else []
         return StatementDesc(param_types, self._columns(prepared))
 
-    def bind(self, portal: str, statement: str, params: list[Any], result_formats: list[int]) -> None:
+    def bind(
+        self, portal: str, statement: str, params: list[Any], result_formats: list[int]
+    ) -> None:
         prepared = self._fresh(self._statement(statement))
         if statement:
             self._statements[statement] = prepared

@@ -11,13 +11,21 @@ from sqlglot import exp
 
 from sqlvec.engine.executor import Outcome
 from sqlvec.errors import InFailedTransaction, NoActiveSqlTransaction, Notice
-from sqlvec.parser.nodes import ResetVariable, Savepoint, SetVariable, Show
+from sqlvec.parser.nodes import DefaultValue, ResetVariable, Savepoint, SetVariable, Show
 from sqlvec.planner.plans import OutputColumn
 from sqlvec.settings import Settings, normalize_value
 from sqlvec.types import TEXT
 from sqlvec.wire.handler import TransactionStatus
 
-_SESSION_NODES = (exp.Transaction, exp.Commit, exp.Rollback, SetVariable, ResetVariable, Show, Savepoint)
+_SESSION_NODES = (
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    SetVariable,
+    ResetVariable,
+    Show,
+    Savepoint,
+)
 
 
 def is_session_statement(node: exp.Expression) -> bool:
@@ -77,7 +85,9 @@ class SessionStatements:
 
     def _begin(self) -> Outcome:
         if self.status != "I":
-            return Outcome("BEGIN", notices=[_warning("there is already a transaction in progress", "25001")])
+            return Outcome(
+                "BEGIN", notices=[_warning("there is already a transaction in progress", "25001")]
+            )
         self.status = "T"
         self._wrote_in_block = False
         return Outcome("BEGIN")
@@ -109,10 +119,12 @@ class SessionStatements:
         return Outcome("RELEASE" if action == "release" else "SAVEPOINT")
 
     def _set(self, node: SetVariable) -> Outcome:
-        values = [_setting_text(v) for v in node.expressions]
-        value = ", ".join(values)
-        if value.upper() == "DEFAULT":
+        if node.args.get("kind") in ("transaction", "characteristics"):
+            # Isolation levels and read-only modes: every statement is its own transaction.
+            return Outcome("SET")
+        if any(isinstance(v, DefaultValue) for v in node.expressions):
             return Outcome("SET", parameter_status=self.settings.reset(node.name))
+        value = ", ".join(_setting_text(v) for v in node.expressions)
         return Outcome("SET", parameter_status=self.settings.set(node.name, value))
 
     def _show(self, node: Show) -> Outcome:

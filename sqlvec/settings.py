@@ -47,7 +47,13 @@ REPORTED = {
     "timezone": "TimeZone",
     "search_path": "search_path",
 }
-READ_ONLY = {"server_version", "server_encoding", "integer_datetimes", "is_superuser", "in_hot_standby"}
+READ_ONLY = {
+    "server_version",
+    "server_encoding",
+    "integer_datetimes",
+    "is_superuser",
+    "in_hot_standby",
+}
 _ALIASES = {"time zone": "timezone", "transaction isolation level": "transaction_isolation"}
 
 

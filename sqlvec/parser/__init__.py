@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.tokens import Token
 
-from sqlvec.errors import InternalError, ProgramLimitExceeded, SyntaxError
+from sqlvec.errors import InternalError, StatementTooComplex, SyntaxError
 from sqlvec.parser.diagnostics import PositionedParseError, syntax_error, tokenize_error
 from sqlvec.parser.dialect import DIALECT, Sqlvec
 from sqlvec.parser.grammar import SqlvecParser
@@ -83,7 +83,7 @@ def parse(sql: str) -> list[exp.Expr]:
     except PositionedParseError as exc:
         raise syntax_error(sql, tokens, exc) from exc
     except RecursionError as exc:
-        raise ProgramLimitExceeded("stack depth limit exceeded") from exc
+        raise StatementTooComplex("stack depth limit exceeded") from exc
     except ParseError as exc:
         # A few sqlglot helpers (e.g. DataType.build) raise a ParseError of their own.
         raise SyntaxError("syntax error") from exc

@@ -76,5 +76,5 @@ class SqlvecParserBase(PostgresParser):
     def _parse_setting_values(self) -> list[exp.Expr]:
         """`DEFAULT` alone, or a comma-separated list of values."""
         if self._match(TokenType.DEFAULT):
-            return [self.expression(DefaultValue())]
+            return [DefaultValue(this="DEFAULT")]
         return self._parse_csv(self._parse_setting_value)

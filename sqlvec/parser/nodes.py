@@ -103,10 +103,13 @@ class Show(exp.Expression):
     arg_types = {"this": True}
 
 
-class DefaultValue(exp.Expression):
-    """The DEFAULT keyword as a SET value (`SET x TO DEFAULT`, `SET TIME ZONE LOCAL`)."""
+class DefaultValue(exp.Var):
+    """The DEFAULT keyword as a SET value (`SET x TO DEFAULT`, `SET TIME ZONE LOCAL`).
 
-    arg_types: t.ClassVar[dict[str, bool]] = {}
+    A Var whose text is 'DEFAULT' (build it as `DefaultValue(this="DEFAULT")`), so code that
+    reads any Var's text sees DEFAULT; test `isinstance(value, DefaultValue)` to tell it from
+    the string 'default'.
+    """
 
 
 class SetVariable(exp.Expression):

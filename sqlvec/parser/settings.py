@@ -107,9 +107,9 @@ class SettingsParser(TransactionParser):
 
     def _parse_form_value(self, name: str) -> exp.Expr:
         if self._match(TokenType.DEFAULT):
-            return self.expression(DefaultValue())
+            return DefaultValue(this="DEFAULT")
         if name == "timezone" and self._match_text_seq("LOCAL"):
-            return self.expression(DefaultValue())  # Postgres: TIME ZONE LOCAL = DEFAULT
+            return DefaultValue(this="DEFAULT")  # Postgres: TIME ZONE LOCAL = DEFAULT
         return self._parse_setting_value()
 
     def _parse_assignment_form(self, local: bool) -> SetVariable:

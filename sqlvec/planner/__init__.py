@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import CreateCollection, DropCollection, ShowCollections
@@ -23,6 +24,8 @@ def plan(
     constants: dict[str, str],
 ) -> Plan:
     ctx = PlanContext(catalog, ParamTypes(param_oids), constants)
+    # Unquoted identifiers fold to lower case, as in Postgres: `Docs` is `docs`.
+    statement = normalize_identifiers(statement.copy(), dialect="postgres")
     node = _plan_node(statement, ctx)
     return Plan(node, ctx.params.resolved())
 

@@ -19,7 +19,7 @@ from sqlvec.errors import DivisionByZero, FeatureNotSupported, UndefinedColumn
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.logical import Output
 from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, RowsContext
-from sqlvec.planner.values import ParamTypes, compile_value
+from sqlvec.planner.values import ParamTypes, check_operator, compile_value
 from sqlvec.types import FLOAT8, INT4, INT8, VECTOR, PgType
 from sqlvec.vectors import check_same_dimensions
 
@@ -82,6 +82,7 @@ class ProjectionBuilder:
         return produce, column.type, column.typmod
 
     def _distance(self, node: VectorDistance) -> RowProducer:
+        check_operator(node)
         if self.order_distance is not None and node == self.order_distance:
             return lambda engine, ctx: ctx.distances.tolist()
         column_side, query_side = node.this, node.expression

@@ -185,7 +185,17 @@ def _arithmetic(node: exp.Expression, params: ParamTypes) -> tuple[Evaluator, Pg
     return evaluate, result_type
 
 
+SUPPORTED_METRICS = ("l2", "ip", "cosine", "l1")
+
+
+def check_operator(node: VectorDistance) -> None:
+    """Bit-vector operators (`<~>`, `<%>`) parse, but there is no bit type yet."""
+    if node.metric not in SUPPORTED_METRICS:
+        raise FeatureNotSupported(f"operator {node.operator} is not supported yet")
+
+
 def _constant_distance(node: VectorDistance, params: ParamTypes) -> tuple[Evaluator, PgType]:
+    check_operator(node)
     left, _ = compile_value(node.this, params, VECTOR)
     right, _ = compile_value(node.expression, params, VECTOR)
     metric = node.metric

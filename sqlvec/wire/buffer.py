@@ -164,7 +164,7 @@ class MessageReader:
             raise ProtocolViolation("invalid message format")
 
     def _unpack(self, layout: struct.Struct) -> int:
-        (value,) = layout.unpack(self.raw(layout.size))
+        value: int = layout.unpack(self.raw(layout.size))[0]
         return value
 
 

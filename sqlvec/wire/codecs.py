@@ -147,7 +147,8 @@ _oid_in_range = _integer_decoder("oid", -(2**31), 2**32 - 1)
 
 
 def _decode_oid_text(data: bytes) -> int:
-    return _oid_in_range(data) % 2**32
+    value: int = _oid_in_range(data)
+    return value % 2**32
 
 
 def _float_decoder(type_name: str, to_precision: Callable[[float], float]) -> ValueDecoder:
@@ -178,7 +179,8 @@ def _underflowed(text: str, value: float) -> bool:
 
 def _round_to_float4(value: float) -> float:
     """The float4 nearest to a double; OverflowError where C's cast would give infinity."""
-    return _FLOAT4.unpack(_FLOAT4.pack(value))[0]
+    rounded: float = _FLOAT4.unpack(_FLOAT4.pack(value))[0]
+    return rounded
 
 
 def _decode_bool_text(data: bytes) -> bool:

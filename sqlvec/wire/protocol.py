@@ -80,15 +80,18 @@ class _Connection:
         startup = await receive_startup_message(self._reader, self._writer, cancel_callback)
         if startup is None:
             return
+        # Any error before the first ReadyForQuery ends the connection, so it is FATAL.
         try:
             self._start_session(session_parameters(startup, self._out))
         except ProtocolViolation:
             raise
-        except Exception as exc:
-            # Any error before the first ReadyForQuery ends the connection.
-            error = exc if isinstance(exc, SqlvecError) else _internal_error(exc)
-            await self.send_fatal(error)
+        except SqlvecError as exc:
+            await self.send_fatal(exc)
             return
+        except Exception as exc:
+            await self.send_fatal(_internal_error(exc))
+            return
+        # The handler hears terminate() only for a session it accepted.
         try:
             await self._flush()
             await self._serve_messages()
@@ -124,8 +127,8 @@ class _Connection:
             if isinstance(message, msg.Terminate):
                 return False
             await self._dispatch(message)
-        except ProtocolViolation:
-            raise
+        except (ProtocolViolation, ConnectionError):
+            raise  # both end the connection: see serve_connection
         except SqlvecError as exc:
             await self._fail(exc, type_byte)
         except Exception as exc:

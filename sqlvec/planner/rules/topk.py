@@ -13,6 +13,7 @@ from sqlglot import exp
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.logical import Filter, Limit, LogicalNode, Project, Scan, Sort, VectorTopK
+from sqlvec.planner.values import check_operator
 
 
 def vector_topk(plan: LogicalNode) -> LogicalNode:
@@ -56,6 +57,7 @@ def _distance_to_constant(
     """(vector column, query expression) when `expression` is `column <op> constant`."""
     if not isinstance(expression, VectorDistance):
         return None
+    check_operator(expression)
     for column_side, query_side in (
         (expression.this, expression.expression),
         (expression.expression, expression.this),

@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sqlvec.errors import ProgramLimitExceeded, SqlvecError, SyntaxError, error_fields
+from sqlvec.errors import SqlvecError, StatementTooComplex, SyntaxError, error_fields
 from sqlvec.parser import DIALECT, L2Distance, Sqlvec, parse, parse_one
 
 KNN = "SELECT id, title, embedding <-> $1 AS distance FROM docs ORDER BY distance LIMIT 10"
@@ -142,7 +142,7 @@ def test_only_sqlvec_errors_escape(sql: str) -> None:
 
 
 def test_deep_nesting_is_a_program_limit() -> None:
-    with pytest.raises(ProgramLimitExceeded, match="stack depth limit exceeded"):
+    with pytest.raises(StatementTooComplex, match="stack depth limit exceeded"):
         parse("SELECT " + "(" * 5000 + "1" + ")" * 5000)
     assert parse("SELECT ((((((((((1))))))))))")  # the parser is still usable
 

@@ -37,7 +37,7 @@ def test_psycopg_simple_protocol_in_a_transaction(conn: psycopg.Connection) -> N
         (2, "[4,5,6]", 1e20),
         (3, "[-1.5,0,1e-07]", None),
     ]
-    assert [column.name for column in cur.description] == ["id", "embedding", "score"]
+    assert [column.name for column in cur.description or []] == ["id", "embedding", "score"]
     conn.commit()
     assert conn.info.transaction_status == TransactionStatus.IDLE
 

@@ -184,6 +184,18 @@ def test_unexpected_exception_is_an_internal_error_and_the_connection_survives(
     assert types(client.receive_until_ready()) == b"TDCZ"
 
 
+def test_a_row_that_cannot_be_encoded_fails_the_rest_of_the_query(client: RawClient) -> None:
+    client.connect()
+    client.send(query("select broken; select 1"))
+    replies = client.receive_until_ready()
+    assert types(replies) == b"TDEZ"  # as PostgreSQL, rows sent before the error stay sent
+    error = fields(replies[2][1])
+    assert error["C"] == "XX000"
+    assert error["M"].startswith("internal error: TypeError:")
+    client.send(query("select 1"))
+    assert types(client.receive_until_ready()) == b"TDCZ"
+
+
 def test_copy_messages_outside_copy_are_ignored(client: RawClient) -> None:
     client.connect()
     client.send(message(b"d", b"1\t2\n"), message(b"c"), query("select 1"))

@@ -180,6 +180,9 @@ class FakeHandler:
             return _Statement([], None, lambda _: QueryResult("SET", parameter_status=change))
         if text == "select 1/0":
             return _Statement([], [ColumnDesc("?column?", INT4)], _divide_by_zero)
+        if text == "select broken":  # a value its column type cannot encode
+            column = [ColumnDesc("n", INT4)]
+            return _Statement([], column, lambda _: _select(column, [(1,), ("one",)]))
         if text == "boom":
             raise RuntimeError("the fake exploded")
         if _CAST.search(text):

@@ -1,0 +1,145 @@
+"""Planner: binding, the vector top-k rule, parameter typing, and what goes to DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from sqlvec import parser, planner
+from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
+from sqlvec.errors import FeatureNotSupported, UndefinedColumn, UndefinedTable
+from sqlvec.planner.logical import Limit, Project, Scan, Sort, SortKey, VectorTopK
+from sqlvec.planner.plans import (
+    ConstantPlan,
+    CreateCollectionPlan,
+    DuckPlan,
+    InsertPlan,
+    VectorTopKPlan,
+)
+from sqlvec.planner.rules.topk import vector_topk
+from sqlvec.types import FLOAT8, INT4, INT8, TEXT, VECTOR
+
+DOCS = CollectionSpec(
+    "docs",
+    (
+        ColumnSpec("id", INT8, primary_key=True, not_null=True),
+        ColumnSpec("title", TEXT),
+        ColumnSpec("year", INT4),
+        ColumnSpec("embedding", VECTOR, dim=3, not_null=True),
+    ),
+)
+
+
+class FakeCatalog:
+    """The catalog interface the planner reads (a plain dictionary of specs)."""
+
+    def has_collection(self, name: str) -> bool:
+        return name == "docs"
+
+    def spec(self, name: str) -> CollectionSpec:
+        if name != "docs":
+            raise UndefinedTable(f'relation "{name}" does not exist')
+        return DOCS
+
+
+def plan(sql: str, oids: list[int] | None = None) -> planner.Plan:
+    return planner.plan(parser.parse_one(sql), FakeCatalog(), oids or [], {"version": "v"})
+
+
+def test_order_by_distance_alias_with_limit_becomes_topk() -> None:
+    result = plan("SELECT id, embedding <-> $1 AS d FROM docs ORDER BY d LIMIT $2")
+    node = result.node
+    assert isinstance(node, VectorTopKPlan)
+    assert (node.collection, node.column, node.metric, node.descending) == (
+        "docs",
+        "embedding",
+        "l2",
+        False,
+    )
+    assert [c.name for c in node.projection.columns] == ["id", "d"]
+    assert [c.type for c in node.projection.columns] == [INT8, FLOAT8]
+    assert result.param_types == [VECTOR, INT8]
+
+
+@pytest.mark.parametrize(
+    ("operator", "metric"), [("<->", "l2"), ("<#>", "ip"), ("<=>", "cosine"), ("<+>", "l1")]
+)
+def test_each_operator_picks_its_metric(operator: str, metric: str) -> None:
+    node = plan(f"SELECT id FROM docs ORDER BY embedding {operator} '[1,2,3]' LIMIT 5").node
+    assert isinstance(node, VectorTopKPlan) and node.metric == metric
+
+
+def test_rule_rewrites_sort_and_limit_only_over_a_distance() -> None:
+    sort_by_year = parser.parse_one("SELECT id FROM docs ORDER BY year LIMIT 3")
+    assert isinstance(plan(sort_by_year.sql()).node, DuckPlan)
+    scan = Scan(DOCS)
+    distance = parser.parse_one("SELECT embedding <-> '[1,2,3]'").expressions[0]
+    logical = Limit(Sort(Project(scan, ()), (SortKey(distance, False),)), None, None)
+    rewritten = vector_topk(logical)
+    assert isinstance(rewritten, Project) and isinstance(rewritten.input, VectorTopK)
+
+
+def test_where_becomes_a_duckdb_filter_with_typed_parameters() -> None:
+    result = plan("SELECT id FROM docs WHERE year > $2 ORDER BY embedding <-> $1 LIMIT 3")
+    node = result.node
+    assert isinstance(node, VectorTopKPlan) and node.filter is not None
+    assert "WHERE" in node.filter.sql and node.filter.param_indexes == (1,)
+    assert result.param_types == [VECTOR, INT4]
+
+
+def test_queries_without_vectors_go_to_duckdb() -> None:
+    for sql in (
+        "SELECT count(*) FROM docs",
+        "SELECT year, count(*) FROM docs GROUP BY year",
+        "SELECT a.id FROM docs a JOIN docs b ON a.id = b.id",
+    ):
+        assert isinstance(plan(sql).node, DuckPlan), sql
+    version = plan("SELECT version()").node
+    assert isinstance(version, DuckPlan) and "'v'" in version.query.sql
+    assert version.column_names == ("version",)
+
+
+def test_duckdb_parameters_are_renumbered_densely() -> None:
+    node = plan("SELECT title FROM docs WHERE id = $2").node
+    assert isinstance(node, DuckPlan)
+    assert "$1" in node.query.sql and "$2" not in node.query.sql
+    assert node.query.bind(["unused", 7]) == [7]
+
+
+def test_constant_select_is_evaluated_without_duckdb() -> None:
+    node = plan("SELECT '[1,2]'::vector <-> '[4,6]' AS d, 1").node
+    assert isinstance(node, ConstantPlan)
+    assert [v([]) for v in node.values] == [5.0, 1]
+
+
+def test_insert_types_parameters_from_columns() -> None:
+    result = plan("INSERT INTO docs (id, title, embedding) VALUES ($1, $2, $3) RETURNING id")
+    assert isinstance(result.node, InsertPlan)
+    assert result.param_types == [INT8, TEXT, VECTOR]
+
+
+def test_create_collection_without_primary_key_gets_generated_id() -> None:
+    node = plan("CREATE COLLECTION c (title TEXT, e VECTOR(4)) WITH (metric = 'cosine')").node
+    assert isinstance(node, CreateCollectionPlan)
+    assert node.spec.metric == "cosine"
+    assert node.spec.columns[0].name == "id" and node.spec.columns[0].generated
+    assert node.spec.column("e").dim == 4
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT nope FROM docs ORDER BY embedding <-> '[1,2,3]' LIMIT 1", UndefinedColumn),
+        ("SELECT id FROM nope ORDER BY embedding <-> '[1,2,3]' LIMIT 1", UndefinedTable),
+        ("SELECT id FROM docs ORDER BY embedding <-> '[1,2,3]', id LIMIT 1", FeatureNotSupported),
+        (
+            "SELECT year, count(*) FROM docs GROUP BY year ORDER BY min(embedding <-> '[1,2,3]')",
+            FeatureNotSupported,
+        ),
+        ("SELECT id FROM docs WHERE embedding <-> '[1,2,3]' < 1", FeatureNotSupported),
+        ("DELETE FROM docs WHERE id = 1", FeatureNotSupported),
+        ("CREATE COLLECTION c (name TEXT PRIMARY KEY, e VECTOR(2))", FeatureNotSupported),
+    ],
+)
+def test_unsupported_and_unknown_names_are_rejected(sql: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        plan(sql)
