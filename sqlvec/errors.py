@@ -173,3 +173,17 @@ class NoActiveSqlTransaction(SqlvecError):
 
 class StatementTooComplex(SqlvecError):
     sqlstate = "54001"
+
+
+class InvalidBinaryRepresentation(SqlvecError):
+    sqlstate = "22P03"
+
+
+class CharacterNotInRepertoire(SqlvecError):
+    sqlstate = "22021"
+
+
+class ProtocolError(SqlvecError):
+    """A malformed but recoverable message (bad Bind counts): an ERROR, the connection stays."""
+
+    sqlstate = "08P01"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -92,7 +92,7 @@ class Session:
 
     # simple query
 
-    async def simple_query(self, sql: str) -> AsyncIterator[QueryResult]:
+    async def simple_query(self, sql: str) -> AsyncGenerator[QueryResult, None]:
         statements = parser.parse(sql)
         if not statements:
             yield QueryResult(tag=None, empty_query=True)

@@ -16,6 +16,7 @@ from sqlvec.errors import (
     NumericValueOutOfRange,
     ProgramLimitExceeded,
 )
+from sqlvec.floats import float4_text
 
 MAX_DIM = 16000  # pgvector's VECTOR_MAX_DIM
 
@@ -78,14 +79,6 @@ def check_same_dimensions(a: int, b: int) -> None:
         raise DataException(f"different vector dimensions {a} and {b}")
 
 
-def format_float4(value: float) -> str:
-    """Shortest text that reads back as the same float4, as Postgres and pgvector print it."""
-    text = str(np.float32(value))
-    if text.endswith(".0"):
-        text = text[:-2]
-    return text
-
-
 def format_vector(values: np.ndarray) -> str:
-    """pgvector's text output: `[1,2.5,3]`."""
-    return "[" + ",".join(format_float4(v) for v in np.asarray(values, dtype=np.float32)) + "]"
+    """pgvector's text output: `[1,2.5,3]`, each element as Postgres prints a float4."""
+    return "[" + ",".join(map(float4_text, np.asarray(values, dtype=np.float32))) + "]"

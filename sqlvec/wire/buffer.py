@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import struct
 
-from sqlvec.errors import DataException, ProtocolViolation
+from sqlvec.errors import CharacterNotInRepertoire, ProtocolViolation
 
 INT16 = struct.Struct("!h")
 UINT16 = struct.Struct("!H")
@@ -179,8 +179,6 @@ def decode_utf8(data: bytes) -> str:
     return text
 
 
-def invalid_utf8(bad_bytes: bytes) -> DataException:
-    # PostgreSQL raises 22021 (character_not_in_repertoire); sqlvec.errors has no such class
-    # yet, so this uses its parent class's code.
+def invalid_utf8(bad_bytes: bytes) -> CharacterNotInRepertoire:
     shown = " ".join(f"0x{byte:02x}" for byte in bad_bytes)
-    return DataException(f'invalid byte sequence for encoding "UTF8": {shown}')
+    return CharacterNotInRepertoire(f'invalid byte sequence for encoding "UTF8": {shown}')

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from sqlvec.errors import DataException, InvalidTextRepresentation, NumericValueOutOfRange
+from sqlvec.errors import (
+    DataException,
+    InvalidBinaryRepresentation,
+    InvalidTextRepresentation,
+    NumericValueOutOfRange,
+)
+from sqlvec.floats import float4_text, float8_text
 from sqlvec.types import (
     BOOL,
     FLOAT4,
@@ -33,7 +39,6 @@ from sqlvec.types import (
 )
 from sqlvec.vectors import checked_vector, format_vector, parse_vector
 from sqlvec.wire.buffer import decode_utf8
-from sqlvec.wire.floats import float4_text, float8_text
 from sqlvec.wire.handler import ColumnDesc
 
 TEXT_FORMAT = 0
@@ -60,8 +65,9 @@ def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, posit
     try:
         return decode(data)
     except _WrongBinaryLength:
-        # PostgreSQL answers 22P03 (invalid_binary_representation); sqlvec.errors lacks it.
-        raise DataException(f"incorrect binary data format in bind parameter {position}") from None
+        raise InvalidBinaryRepresentation(
+            f"incorrect binary data format in bind parameter {position}"
+        ) from None
 
 
 def result_encoders(columns: Sequence[ColumnDesc], formats: Sequence[int]) -> list[ValueEncoder]:

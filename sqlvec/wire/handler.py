@@ -8,7 +8,7 @@ bookkeeping, transaction status - is the handler's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -70,7 +70,7 @@ class QueryHandler(Protocol):
     def backend_key(self) -> tuple[int, int]:
         """(process id, secret key) for BackendKeyData."""
 
-    def simple_query(self, sql: str) -> AsyncIterator[QueryResult]:
+    def simple_query(self, sql: str) -> AsyncGenerator[QueryResult, None]:
         """Run every statement of a Query message in order, yielding one result per statement.
 
         An empty query string yields one result with `empty_query=True`. On error the iterator

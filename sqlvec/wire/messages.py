@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlvec.errors import Notice, ProtocolViolation, SqlvecError, error_fields
+from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, SqlvecError, error_fields
 from sqlvec.wire.buffer import INT16, INT32, MessageReader, WriteBuffer
 from sqlvec.wire.codecs import ValueEncoder
 from sqlvec.wire.handler import ColumnDesc, TransactionStatus
@@ -206,7 +206,7 @@ def _decode_kind(reader: MessageReader, message: str) -> DescribeKind:
         return "S"
     if kind == b"P":
         return "P"
-    raise ProtocolViolation(f"invalid {message} message subtype {kind[0]}")
+    raise ProtocolError(f"invalid {message} message subtype {kind[0]}")
 
 
 def _decode_execute(reader: MessageReader) -> Execute:

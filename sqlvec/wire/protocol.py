@@ -17,6 +17,7 @@ from sqlvec.errors import (
     FeatureNotSupported,
     InternalError,
     InvalidParameterValue,
+    ProtocolError,
     ProtocolViolation,
     SqlvecError,
 )
@@ -285,7 +286,7 @@ class _Connection:
 
 def _decode_parameters(bind: msg.Bind, param_types: Sequence[PgType]) -> list[Any]:
     if len(bind.params) != len(param_types):
-        raise ProtocolViolation(
+        raise ProtocolError(
             f"bind message supplies {len(bind.params)} parameters, "
             f'but prepared statement "{bind.statement}" requires {len(param_types)}'
         )
@@ -313,8 +314,7 @@ def _expand_format_codes(codes: list[int], count: int, mismatch: str) -> list[in
     if len(codes) == 1:
         return codes * count
     if len(codes) != count:
-        # PostgreSQL reports this as a (non-fatal) ERROR 08P01; ProtocolViolation is FATAL.
-        raise ProtocolViolation(mismatch)
+        raise ProtocolError(mismatch)
     return list(codes)
 
 

@@ -238,8 +238,8 @@ TEXT_INPUT_ERRORS = [
     (VECTOR, b"[]", "22000", "vector must have at least 1 dimension"),
     (VECTOR, b"[1,NaN]", "22000", "NaN not allowed in vector"),
     (VECTOR, b"[1e39]", "22003", '"[1e39]" is out of range for type vector'),
-    (TEXT, b"\xff", "22000", 'invalid byte sequence for encoding "UTF8": 0xff'),
-    (TEXT, b"a\0b", "22000", 'invalid byte sequence for encoding "UTF8": 0x00'),
+    (TEXT, b"\xff", "22021", 'invalid byte sequence for encoding "UTF8": 0xff'),
+    (TEXT, b"a\0b", "22021", 'invalid byte sequence for encoding "UTF8": 0x00'),
 ]
 
 
@@ -284,27 +284,27 @@ def vector_binary(dim: int, *values: float, unused: int = 0) -> bytes:
 
 
 BINARY_INPUT_ERRORS = [
-    (INT4, b"\x00\x01\x02", "22000", "incorrect binary data format in bind parameter 2"),
-    (INT8, b"\x00" * 4, "22000", "incorrect binary data format in bind parameter 2"),
-    (BOOL, b"", "22000", "incorrect binary data format in bind parameter 2"),
-    (VECTOR, b"\x00", "22000", "incorrect binary data format in bind parameter 2"),
+    (INT4, b"\x00\x01\x02", "22P03", "incorrect binary data format in bind parameter 2"),
+    (INT8, b"\x00" * 4, "22P03", "incorrect binary data format in bind parameter 2"),
+    (BOOL, b"", "22P03", "incorrect binary data format in bind parameter 2"),
+    (VECTOR, b"\x00", "22P03", "incorrect binary data format in bind parameter 2"),
     (
         VECTOR,
         vector_binary(3, 1.0, 2.0),
-        "22000",
+        "22P03",
         "incorrect binary data format in bind parameter 2",
     ),
     (
         VECTOR,
         vector_binary(1, 1.0, 2.0),
-        "22000",
+        "22P03",
         "incorrect binary data format in bind parameter 2",
     ),
     (VECTOR, vector_binary(1, 1.0, unused=7), "22000", "expected unused to be 0, not 7"),
     (VECTOR, vector_binary(0), "22000", "vector must have at least 1 dimension"),
     (VECTOR, vector_binary(2, 1.0, math.nan), "22000", "NaN not allowed in vector"),
     (VECTOR, vector_binary(1, math.inf), "22000", "infinite value not allowed in vector"),
-    (TEXT, b"\xc3\x28", "22000", 'invalid byte sequence for encoding "UTF8": 0xc3'),
+    (TEXT, b"\xc3\x28", "22021", 'invalid byte sequence for encoding "UTF8": 0xc3'),
 ]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from wire_fakes import bind, cstring, describe, execute, parse
 
-from sqlvec.errors import Notice, ProtocolViolation, UndefinedTable
+from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, UndefinedTable
 from sqlvec.types import INT8, TEXT, VECTOR
 from sqlvec.wire import messages as msg
 from sqlvec.wire.buffer import WriteBuffer
@@ -134,7 +134,6 @@ def test_copy_messages_are_decoded() -> None:
     ("wire", "message"),
     [
         (b"z\x00\x00\x00\x04", "invalid frontend message type 122"),
-        (b"D\x00\x00\x00\x07Xs\x00", "invalid DESCRIBE message subtype 88"),
         (b"S\x00\x00\x00\x05x", "invalid message format"),
         (b"Q\x00\x00\x00\x07abc", "invalid string in message"),
         (b"B\x00\x00\x00\x0ap\x00s\x00\x00\x01", "insufficient data left in message"),
@@ -143,6 +142,12 @@ def test_copy_messages_are_decoded() -> None:
 def test_malformed_messages_are_protocol_violations(wire: bytes, message: str) -> None:
     with pytest.raises(ProtocolViolation, match=message):
         decoded(wire)
+
+
+def test_bad_describe_subtype_is_a_recoverable_error() -> None:
+    with pytest.raises(ProtocolError, match="invalid DESCRIBE message subtype 88") as caught:
+        decoded(b"D\x00\x00\x00\x07Xs\x00")
+    assert caught.value.severity == "ERROR" and caught.value.sqlstate == "08P01"
 
 
 def test_startup_packets_are_decoded() -> None:

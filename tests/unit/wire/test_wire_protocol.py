@@ -312,7 +312,7 @@ def test_bad_binary_parameter_is_an_error_naming_the_parameter(client: RawClient
     replies = client.receive_until_ready()
     assert types(replies) == b"1EZ"
     error = fields(replies[1][1])
-    assert (error["C"], error["M"]) == ("22000", "incorrect binary data format in bind parameter 2")
+    assert (error["C"], error["M"]) == ("22P03", "incorrect binary data format in bind parameter 2")
 
 
 def test_text_parameter_with_bad_syntax_reports_pgvector_message(client: RawClient) -> None:
