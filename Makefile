@@ -19,6 +19,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check sqlvec tests benchmarks
 	$(BIN)/ruff format --check sqlvec tests benchmarks
+	$(BIN)/mypy sqlvec
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -33,7 +33,7 @@ class Server:
             self._pool, Engine, self.data_dir
         )
         self._listener = await asyncio.start_server(self._accept, self.host, self.port)
-        sockets = self._listener.sockets or []
+        sockets = list(self._listener.sockets or [])
         if sockets:
             self.port = sockets[0].getsockname()[1]
         log.info("sqlvec listening on %s:%d, data in %s", self.host, self.port, self.data_dir)

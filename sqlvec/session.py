@@ -41,7 +41,7 @@ PLAN_CACHE_SIZE = 256
 @dataclass
 class Prepared:
     sql: str
-    statement: exp.Expression | None  # None: empty query
+    statement: exp.Expr | None  # None: empty query
     param_oids: list[int]
     plan: Plan | None  # None for session statements and the empty query
     catalog_version: int
@@ -154,7 +154,7 @@ class Session:
     # internals
 
     def _prepare(
-        self, cache_key: str | None, statement: exp.Expression | None, param_oids: list[int]
+        self, cache_key: str | None, statement: exp.Expr | None, param_oids: list[int]
     ) -> Prepared:
         key = (cache_key, tuple(param_oids)) if cache_key is not None else None
         if key is not None and key in self._plan_cache:
@@ -167,7 +167,7 @@ class Session:
                 self._plan_cache.popitem(last=False)
         return prepared
 
-    def _plan(self, sql: str, statement: exp.Expression | None, param_oids: list[int]) -> Prepared:
+    def _plan(self, sql: str, statement: exp.Expr | None, param_oids: list[int]) -> Prepared:
         version = self._engine.catalog_version
         if statement is None or is_session_statement(statement):
             return Prepared(sql, statement, param_oids, None, version)

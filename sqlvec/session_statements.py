@@ -28,7 +28,7 @@ _SESSION_NODES = (
 )
 
 
-def is_session_statement(node: exp.Expression) -> bool:
+def is_session_statement(node: exp.Expr) -> bool:
     return isinstance(node, _SESSION_NODES)
 
 
@@ -57,12 +57,12 @@ class SessionStatements:
     def end_implicit_transaction(self) -> None:
         """Nothing to do: outside a block every statement already committed."""
 
-    def describe(self, node: exp.Expression) -> list[OutputColumn] | None:
+    def describe(self, node: exp.Expr) -> list[OutputColumn] | None:
         if isinstance(node, Show):
             return [OutputColumn(_show_column(node), TEXT)]
         return None
 
-    def run(self, node: exp.Expression) -> Outcome:
+    def run(self, node: exp.Expr) -> Outcome:
         if self.status == "E" and not isinstance(node, exp.Commit | exp.Rollback | Savepoint):
             raise InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
@@ -140,14 +140,14 @@ def _show_column(node: Show) -> str:
     return node.name.lower()
 
 
-def _setting_text(value: exp.Expression) -> str:
+def _setting_text(value: exp.Expr) -> str:
     if isinstance(value, exp.Literal | exp.Identifier | exp.Var):
         return str(value.this)
     if isinstance(value, exp.Column):
         return value.name
     if isinstance(value, exp.Boolean):
         return "on" if value.this else "off"
-    return value.sql("postgres") if isinstance(value, exp.Expression) else str(value)
+    return value.sql("postgres") if isinstance(value, exp.Expr) else str(value)
 
 
 def _warning(message: str, sqlstate: str) -> Notice:

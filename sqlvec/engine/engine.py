@@ -277,7 +277,7 @@ def _coerced_columns(
     values: dict[str, list[Any]] = {}
     for index, column in enumerate(targets):
         convert = coercer(column)
-        converted = []
+        converted: list[Any] = []
         for row in rows:
             value = row[index]
             if value is None:

@@ -10,7 +10,7 @@ row.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ class GrowableArray:
     def __init__(self, dtype: type, width: int | None = None) -> None:
         self._width = width
         shape = (16, width) if width else (16,)
-        self._buffer = np.zeros(shape, dtype=dtype)
+        self._buffer: np.ndarray = np.zeros(shape, dtype=dtype)
         self.size = 0
 
     def append(self, block: np.ndarray) -> None:
@@ -67,7 +67,10 @@ class CollectionRows:
         return self._ids.size
 
     def append(
-        self, ids: np.ndarray, scalars: dict[str, Sequence[Any]], vectors: dict[str, np.ndarray]
+        self,
+        ids: np.ndarray,
+        scalars: Mapping[str, Sequence[Any]],
+        vectors: Mapping[str, np.ndarray],
     ) -> np.ndarray:
         """Append committed rows; returns their positions."""
         with self._lock:

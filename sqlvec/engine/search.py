@@ -14,7 +14,7 @@ from sqlvec.engine.faiss_setup import faiss
 from sqlvec.engine.rows import normalize_rows
 
 # The orderings Faiss' brute-force kernel computes directly (smallest first for these metrics).
-_FAISS_METRICS = {"l2": faiss.METRIC_L2, "ip": faiss.METRIC_INNER_PRODUCT, "cosine": None}
+_FAISS_METRICS = {"l2": faiss.METRIC_L2, "ip": faiss.METRIC_INNER_PRODUCT}
 
 
 def pairwise(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:

@@ -18,7 +18,7 @@ __all__ = ["Catalog", "Plan", "plan"]
 
 
 def plan(
-    statement: exp.Expression,
+    statement: exp.Expr,
     catalog: Catalog,
     param_oids: list[int],
     constants: dict[str, str],
@@ -30,7 +30,7 @@ def plan(
     return Plan(node, ctx.params.resolved())
 
 
-def _plan_node(statement: exp.Expression, ctx: PlanContext) -> object:
+def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
     if isinstance(statement, CreateCollection):
         return plan_create(statement)
     if isinstance(statement, DropCollection):
@@ -47,7 +47,7 @@ def _plan_node(statement: exp.Expression, ctx: PlanContext) -> object:
     raise FeatureNotSupported(f"statement is not supported: {_describe(statement)}")
 
 
-def _describe(statement: exp.Expression) -> str:
+def _describe(statement: exp.Expr) -> str:
     if isinstance(statement, exp.Command):
         return (
             f"{statement.this} {statement.expression.name if statement.expression else ''}".strip()

@@ -29,9 +29,7 @@ class PlanContext:
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 
-def infer_parameter_types(
-    tree: exp.Expression, specs: list[CollectionSpec], ctx: PlanContext
-) -> None:
+def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: PlanContext) -> None:
     """Type `$n` from where it stands: compared with a column, in LIMIT/OFFSET, in a cast."""
     for parameter in tree.find_all(exp.Parameter):
         index = parameter_index(parameter)
@@ -46,7 +44,7 @@ def infer_parameter_types(
         ctx.params.seen(index)
 
 
-def _column_type(node: exp.Expression, specs: list[CollectionSpec]) -> PgType | None:
+def _column_type(node: exp.Expr, specs: list[CollectionSpec]) -> PgType | None:
     if not isinstance(node, exp.Column):
         return None
     for spec in specs:

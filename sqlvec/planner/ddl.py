@@ -43,7 +43,7 @@ def _options(node: CreateCollection) -> dict[str, object]:
                 f'unrecognized parameter "{key}"', hint=f"Valid options: {', '.join(_OPTIONS)}."
             )
         value = prop.args.get("value")
-        options[key] = value.name if isinstance(value, exp.Expression) else value
+        options[key] = value.name if isinstance(value, exp.Expr) else value
     return options
 
 

@@ -14,7 +14,7 @@ from sqlvec.planner.plans import DuckSql
 from sqlvec.planner.values import ParamTypes, parameter_index
 
 
-def to_duck_sql(node: exp.Expression, constants: Mapping[str, str]) -> DuckSql:
+def to_duck_sql(node: exp.Expr, constants: Mapping[str, str]) -> DuckSql:
     """DuckDB SQL for a statement; `constants` replaces session functions (version(), ...)."""
     tree = node.copy()
     tree = tree.transform(lambda n: _replace_session_function(n, constants))
@@ -24,7 +24,7 @@ def to_duck_sql(node: exp.Expression, constants: Mapping[str, str]) -> DuckSql:
     return DuckSql(tree.sql("duckdb"), tuple(used))
 
 
-def _replace_session_function(node: exp.Expression, constants: Mapping[str, str]) -> exp.Expression:
+def _replace_session_function(node: exp.Expr, constants: Mapping[str, str]) -> exp.Expr:
     name = _function_name(node)
     if name is not None and name in constants:
         value = constants[name]
@@ -32,7 +32,7 @@ def _replace_session_function(node: exp.Expression, constants: Mapping[str, str]
     return node
 
 
-_SESSION_FUNCTIONS: dict[type[exp.Expression], str] = {
+_SESSION_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.CurrentVersion: "version",
     exp.CurrentDatabase: "current_database",
     exp.CurrentSchema: "current_schema",
@@ -40,23 +40,23 @@ _SESSION_FUNCTIONS: dict[type[exp.Expression], str] = {
 }
 
 
-def _function_name(node: exp.Expression) -> str | None:
+def _function_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous) and not node.expressions:
         return str(node.this).lower()
     return _SESSION_FUNCTIONS.get(type(node))
 
 
-def _renumber(node: exp.Expression, rank: Mapping[int, int]) -> exp.Expression:
+def _renumber(node: exp.Expr, rank: Mapping[int, int]) -> exp.Expr:
     if isinstance(node, exp.Parameter):
         return exp.Parameter(this=exp.Literal.number(rank[parameter_index(node)]))
     return node
 
 
-def describe_sql(node: exp.Expression, constants: Mapping[str, str], params: ParamTypes) -> str:
+def describe_sql(node: exp.Expr, constants: Mapping[str, str], params: ParamTypes) -> str:
     """The statement with each parameter as a NULL of its type: DuckDB can DESCRIBE it."""
     tree = node.copy().transform(lambda n: _replace_session_function(n, constants))
 
-    def typed_null(n: exp.Expression) -> exp.Expression:
+    def typed_null(n: exp.Expr) -> exp.Expr:
         if isinstance(n, exp.Parameter):
             pg_type = params.type_of(parameter_index(n))
             duck_type = pg_type.duckdb if pg_type is not None else "VARCHAR"

@@ -47,7 +47,7 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
     returning = node.args.get("returning")
     projection = None
     if returning is not None:
-        outputs = []
+        outputs: list[Output] = []
         for item in returning.expressions:
             if isinstance(item, exp.Star):
                 outputs.extend(Output(c.name, exp.column(c.name)) for c in spec.columns)

@@ -23,13 +23,13 @@ class Scan:
 @dataclass(frozen=True)
 class Filter:
     input: Scan
-    predicate: exp.Expression
+    predicate: exp.Expr
 
 
 @dataclass(frozen=True)
 class Output:
     name: str
-    expression: exp.Expression
+    expression: exp.Expr
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Project:
 
 @dataclass(frozen=True)
 class SortKey:
-    expression: exp.Expression
+    expression: exp.Expr
     descending: bool
 
 
@@ -53,8 +53,8 @@ class Sort:
 @dataclass(frozen=True)
 class Limit:
     input: LogicalNode
-    limit: exp.Expression | None
-    offset: exp.Expression | None
+    limit: exp.Expr | None
+    offset: exp.Expr | None
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,11 @@ class VectorTopK:
 
     input: Scan | Filter
     column: str
-    distance: exp.Expression  # the VectorDistance node that orders the rows
-    query: exp.Expression
+    distance: exp.Expr  # the VectorDistance node that orders the rows
+    query: exp.Expr
     descending: bool
-    limit: exp.Expression | None
-    offset: exp.Expression | None
+    limit: exp.Expr | None
+    offset: exp.Expr | None
 
 
 LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK

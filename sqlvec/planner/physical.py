@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.errors import FeatureNotSupported
+from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import to_duck_sql
 from sqlvec.planner.logical import Filter, LogicalNode, Project, Scan, VectorTopK
@@ -31,7 +32,7 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
     return VectorTopKPlan(
         collection=spec.name,
         column=topk.column,
-        metric=topk.distance.metric,
+        metric=_metric(topk.distance),
         query=query,
         limit=_count(topk.limit, ctx),
         offset=_count(topk.offset, ctx),
@@ -41,7 +42,7 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
     )
 
 
-def _count(node: exp.Expression | None, ctx: PlanContext) -> Evaluator | None:
+def _count(node: exp.Expr | None, ctx: PlanContext) -> Evaluator | None:
     if node is None:
         return None
     evaluate, _ = compile_value(node, ctx.params, INT8)
@@ -61,3 +62,8 @@ def _filter(node: Filter, ctx: PlanContext) -> DuckSql:
         .where(node.predicate.copy())
     )
     return to_duck_sql(select, ctx.constants)
+
+
+def _metric(distance: exp.Expr) -> str:
+    assert isinstance(distance, VectorDistance)
+    return distance.metric

@@ -23,7 +23,7 @@ from sqlvec.planner.values import ParamTypes, check_operator, compile_value
 from sqlvec.types import FLOAT8, INT4, INT8, VECTOR, PgType
 from sqlvec.vectors import check_same_dimensions
 
-_ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+_ARITHMETIC: dict[type[exp.Expr], Callable[[Any, Any], Any]] = {
     exp.Add: operator.add,
     exp.Sub: operator.sub,
     exp.Mul: operator.mul,
@@ -36,7 +36,7 @@ class ProjectionBuilder:
         self,
         spec: CollectionSpec,
         params: ParamTypes,
-        order_distance: exp.Expression | None,
+        order_distance: exp.Expr | None,
     ) -> None:
         self.spec = spec
         self.params = params
@@ -51,7 +51,7 @@ class ProjectionBuilder:
             producers.append(producer)
         return ResultProjection(tuple(columns), tuple(producers))
 
-    def producer(self, node: exp.Expression) -> tuple[RowProducer, PgType, int]:
+    def producer(self, node: exp.Expr) -> tuple[RowProducer, PgType, int]:
         if isinstance(node, exp.Paren):
             return self.producer(node.this)
         if isinstance(node, exp.Column):
@@ -107,7 +107,7 @@ class ProjectionBuilder:
 
         return produce
 
-    def _arithmetic(self, node: exp.Expression) -> tuple[RowProducer, PgType, int]:
+    def _arithmetic(self, node: exp.Expr) -> tuple[RowProducer, PgType, int]:
         left, left_type, _ = self.producer(node.this)
         right, right_type, _ = self.producer(node.expression)
         apply = _ARITHMETIC[type(node)]

@@ -45,7 +45,7 @@ def plan_select(select: exp.Query, ctx: PlanContext) -> object:
     return to_physical(logical, ctx)
 
 
-def duck_query_plan(statement: exp.Expression, ctx: PlanContext) -> DuckPlan:
+def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
     specs = [
         ctx.catalog.spec(table.name)
         for table in statement.find_all(exp.Table)
@@ -57,7 +57,7 @@ def duck_query_plan(statement: exp.Expression, ctx: PlanContext) -> DuckPlan:
     return DuckPlan(query, describe_sql(statement, ctx.constants, ctx.params), names)
 
 
-def _uses_vectors(node: exp.Expression) -> bool:
+def _uses_vectors(node: exp.Expr) -> bool:
     if node.find(VectorDistance):
         return True
     return any(cast.to.this == exp.DataType.Type.VECTOR for cast in node.find_all(exp.Cast))
@@ -130,7 +130,7 @@ def _outputs(select: exp.Select, scan: Scan) -> tuple[Output, ...]:
     return tuple(outputs)
 
 
-def _resolve_sort_key(key: exp.Expression, outputs: tuple[Output, ...]) -> exp.Expression:
+def _resolve_sort_key(key: exp.Expr, outputs: tuple[Output, ...]) -> exp.Expr:
     """ORDER BY an output name or ordinal means that output's expression, as in Postgres."""
     if isinstance(key, exp.Literal) and not key.is_string:
         ordinal = int(key.this)
@@ -144,11 +144,11 @@ def _resolve_sort_key(key: exp.Expression, outputs: tuple[Output, ...]) -> exp.E
     return key
 
 
-def _unalias(node: exp.Expression) -> exp.Expression:
+def _unalias(node: exp.Expr) -> exp.Expr:
     return node.this if isinstance(node, exp.Alias) else node
 
 
-def output_name(node: exp.Expression) -> str:
+def output_name(node: exp.Expr) -> str:
     """The column name Postgres gives a select-list entry."""
     if isinstance(node, exp.Alias):
         return node.alias
@@ -182,7 +182,7 @@ def _function_output_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _column_names(statement: exp.Expression) -> tuple[str, ...] | None:
+def _column_names(statement: exp.Expr) -> tuple[str, ...] | None:
     if not isinstance(statement, exp.Select):
         return None
     if any(

@@ -42,7 +42,7 @@ def _divide(a: Any, b: Any) -> Any:
     return a / b
 
 
-_ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+_ARITHMETIC: dict[type[exp.Expr], Callable[[Any, Any], Any]] = {
     exp.Add: operator.add,
     exp.Sub: operator.sub,
     exp.Mul: operator.mul,
@@ -77,7 +77,7 @@ class ParamTypes:
 def parameter_index(node: exp.Parameter | exp.Placeholder) -> int:
     """0-based index of `$n`."""
     inner = node.this
-    text = inner.name if isinstance(inner, exp.Expression) else str(inner)
+    text = inner.name if isinstance(inner, exp.Expr) else str(inner)
     return int(text) - 1
 
 
@@ -94,7 +94,7 @@ def declared_type(data_type: exp.DataType) -> tuple[PgType, int]:
 
 
 def compile_value(
-    node: exp.Expression, params: ParamTypes, expected: PgType | None = None
+    node: exp.Expr, params: ParamTypes, expected: PgType | None = None
 ) -> tuple[Evaluator, PgType]:
     """An evaluator for a constant expression and the type of what it produces."""
     if isinstance(node, exp.Paren):
@@ -167,7 +167,7 @@ def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
     return (lambda p: convert(inner(p))), target
 
 
-def _arithmetic(node: exp.Expression, params: ParamTypes) -> tuple[Evaluator, PgType]:
+def _arithmetic(node: exp.Expr, params: ParamTypes) -> tuple[Evaluator, PgType]:
     left, left_type = compile_value(node.this, params)
     right, right_type = compile_value(node.expression, params)
     apply = _ARITHMETIC[type(node)]

@@ -51,9 +51,7 @@ def _scan(node: Scan | Filter) -> Scan:
     return node if isinstance(node, Scan) else node.input
 
 
-def _distance_to_constant(
-    expression: exp.Expression, scan: Scan
-) -> tuple[str, exp.Expression] | None:
+def _distance_to_constant(expression: exp.Expr, scan: Scan) -> tuple[str, exp.Expr] | None:
     """(vector column, query expression) when `expression` is `column <op> constant`."""
     if not isinstance(expression, VectorDistance):
         return None
