@@ -23,12 +23,12 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.executor import Outcome, describe, execute
 from sqlvec.errors import (
     DuplicatePreparedStatement,
-    InFailedTransaction,
     InvalidCursorName,
     InvalidSqlStatementName,
-    SqlvecError,
+    SyntaxError,
 )
 from sqlvec.planner.plans import OutputColumn, Plan
+from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
 from sqlvec.settings import SERVER_VERSION
 from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, TransactionStatus
@@ -68,6 +68,7 @@ class Session:
         self._portals: dict[str, Portal] = {}
         self._plan_cache: OrderedDict[tuple[str, tuple[int, ...]], Prepared] = OrderedDict()
         self._session = SessionStatements()
+        self._objects = SessionObjects(self._statements, self._portals)
         self._user = "sqlvec"
         self._database = "sqlvec"
 
@@ -110,7 +111,7 @@ class Session:
             raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
         statements = parser.parse(sql)
         if len(statements) > 1:
-            raise SqlvecError("cannot insert multiple commands into a prepared statement")
+            raise SyntaxError("cannot insert multiple commands into a prepared statement")
         statement = statements[0] if statements else None
         self._statements[name] = self._prepare(sql, statement, param_oids)
 
@@ -169,7 +170,7 @@ class Session:
 
     def _plan(self, sql: str, statement: exp.Expr | None, param_oids: list[int]) -> Prepared:
         version = self._engine.catalog_version
-        if statement is None or is_session_statement(statement):
+        if statement is None or is_session_statement(statement) or session_command(statement):
             return Prepared(sql, statement, param_oids, None, version)
         plan = planner.plan(statement, self._engine, param_oids, self._constants())
         return Prepared(sql, statement, param_oids, plan, version)
@@ -211,10 +212,12 @@ class Session:
         assert statement is not None
         if is_session_statement(statement):
             return self._session.run(statement)
-        if self._session.status == "E":
-            raise InFailedTransaction(
-                "current transaction is aborted, commands ignored until end of transaction block"
-            )
+        command = session_command(statement)
+        if command is not None:
+            self._session.check_not_failed()
+            changed = self._session.settings.reset("all") if command.verb == "DISCARD" else {}
+            return Outcome(self._objects.run(command), parameter_status=changed)
+        self._session.check_not_failed()
         prepared = self._fresh(prepared)
         assert prepared.plan is not None
         node = prepared.plan.node
@@ -228,6 +231,8 @@ class Session:
             return None
         if is_session_statement(prepared.statement):
             return _column_descs(self._session.describe(prepared.statement))
+        if session_command(prepared.statement):
+            return None
         prepared = self._fresh(prepared)
         if not prepared.columns_known:
             assert prepared.plan is not None

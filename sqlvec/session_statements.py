@@ -37,6 +37,7 @@ class SessionStatements:
         self.settings = Settings()
         self.status: TransactionStatus = "I"
         self._wrote_in_block = False
+        self._before_local: dict[str, str] = {}
 
     def startup(self, params: dict[str, str], user: str) -> dict[str, str]:
         for name in ("application_name", "client_encoding", "datestyle", "timezone"):
@@ -62,13 +63,17 @@ class SessionStatements:
             return [OutputColumn(_show_column(node), TEXT)]
         return None
 
-    def run(self, node: exp.Expr) -> Outcome:
-        if self.status == "E" and not isinstance(node, exp.Commit | exp.Rollback | Savepoint):
+    def check_not_failed(self) -> None:
+        if self.status == "E":
             raise InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
+
+    def run(self, node: exp.Expr) -> Outcome:
+        if not isinstance(node, exp.Commit | exp.Rollback | Savepoint):
+            self.check_not_failed()
         if isinstance(node, exp.Transaction):
-            return self._begin()
+            return self._begin("START TRANSACTION" if node.this == "START" else "BEGIN")
         if isinstance(node, exp.Commit):
             return self._end("ROLLBACK" if self.status == "E" else "COMMIT")
         if isinstance(node, exp.Rollback):
@@ -83,14 +88,13 @@ class SessionStatements:
         assert isinstance(node, Show)
         return self._show(node)
 
-    def _begin(self) -> Outcome:
+    def _begin(self, tag: str) -> Outcome:
         if self.status != "I":
-            return Outcome(
-                "BEGIN", notices=[_warning("there is already a transaction in progress", "25001")]
-            )
+            warning = _warning("there is already a transaction in progress", "25001")
+            return Outcome(tag, notices=[warning])
         self.status = "T"
         self._wrote_in_block = False
-        return Outcome("BEGIN")
+        return Outcome(tag)
 
     def _end(self, tag: str) -> Outcome:
         notices = []
@@ -106,7 +110,11 @@ class SessionStatements:
             )
         self.status = "I"
         self._wrote_in_block = False
-        return Outcome(tag, notices=notices)
+        restored: dict[str, str] = {}
+        for name, value in self._before_local.items():
+            restored.update(self.settings.set(name, value))
+        self._before_local.clear()
+        return Outcome(tag, notices=notices, parameter_status=restored)
 
     def _savepoint(self, node: Savepoint) -> Outcome:
         action = node.args.get("action", "savepoint")
@@ -122,6 +130,12 @@ class SessionStatements:
         if node.args.get("kind") in ("transaction", "characteristics"):
             # Isolation levels and read-only modes: every statement is its own transaction.
             return Outcome("SET")
+        if node.args.get("local"):
+            if self.status == "I":
+                warning = _warning("SET LOCAL can only be used in transaction blocks", "25P01")
+                return Outcome("SET", notices=[warning])
+            # Remember the value before the block's first SET LOCAL; the block's end restores it.
+            self._before_local.setdefault(node.name, self.settings.get(node.name))
         if any(isinstance(v, DefaultValue) for v in node.expressions):
             return Outcome("SET", parameter_status=self.settings.reset(node.name))
         value = ", ".join(_setting_text(v) for v in node.expressions)

@@ -56,6 +56,9 @@ def knn(
     if metric == "cosine":
         base = normalized() if normalized is not None else normalize_rows(vectors)
         scores, labels = faiss.knn(normalize_rows(queries), base, k, faiss.METRIC_INNER_PRODUCT)
+        if not np.any(base[labels[0]], axis=1).all():
+            # A zero vector scored 0 (distance 1) but its cosine distance is NaN, sorted last.
+            return _by_full_sort(vectors, query, k, metric, descending)
         return labels[0], 1.0 - np.clip(scores[0].astype(np.float64), -1.0, 1.0)
     scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
     if metric == "l2":

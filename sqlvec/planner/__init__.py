@@ -48,8 +48,8 @@ def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
 
 
 def _describe(statement: exp.Expr) -> str:
+    """The statement's leading words, for the 0A000 message."""
     if isinstance(statement, exp.Command):
-        return (
-            f"{statement.this} {statement.expression.name if statement.expression else ''}".strip()
-        )
-    return statement.key.upper()
+        rest = str(statement.args.get("expression") or "").strip()
+        return f"{str(statement.this).upper()} {rest}".strip()[:80]
+    return statement.sql("postgres").split("(")[0].strip()[:80]

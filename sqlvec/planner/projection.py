@@ -7,28 +7,24 @@ distance, a constant, or arithmetic over those.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.errors import DivisionByZero, FeatureNotSupported, UndefinedColumn
+from sqlvec.errors import FeatureNotSupported, UndefinedColumn
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.logical import Output
 from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, RowsContext
-from sqlvec.planner.values import ParamTypes, check_operator, compile_value
-from sqlvec.types import FLOAT8, INT4, INT8, VECTOR, PgType
+from sqlvec.planner.values import (
+    ParamTypes,
+    arithmetic,
+    check_operator,
+    compile_value,
+    is_arithmetic,
+)
+from sqlvec.types import FLOAT8, VECTOR, PgType
 from sqlvec.vectors import check_same_dimensions
-
-_ARITHMETIC: dict[type[exp.Expr], Callable[[Any, Any], Any]] = {
-    exp.Add: operator.add,
-    exp.Sub: operator.sub,
-    exp.Mul: operator.mul,
-    exp.Div: operator.truediv,
-}
 
 
 class ProjectionBuilder:
@@ -58,7 +54,7 @@ class ProjectionBuilder:
             return self._column(node)
         if isinstance(node, VectorDistance):
             return self._distance(node), FLOAT8, -1
-        if type(node) in _ARITHMETIC and node.find(exp.Column):
+        if is_arithmetic(node) and node.find(exp.Column):
             return self._arithmetic(node)
         if isinstance(node, exp.Neg) and node.find(exp.Column):
             inner, pg_type, _ = self.producer(node.this)
@@ -110,27 +106,13 @@ class ProjectionBuilder:
     def _arithmetic(self, node: exp.Expr) -> tuple[RowProducer, PgType, int]:
         left, left_type, _ = self.producer(node.this)
         right, right_type, _ = self.producer(node.expression)
-        apply = _ARITHMETIC[type(node)]
-        integers = {left_type.oid, right_type.oid} <= {INT4.oid, INT8.oid}
-        if integers and isinstance(node, exp.Div):
-            apply = operator.floordiv
+        apply, result_type = arithmetic(node, left_type, right_type)
 
         def produce(engine: Any, ctx: RowsContext) -> list[Any]:
             pairs = zip(left(engine, ctx), right(engine, ctx), strict=True)
-            return [_apply(apply, a, b) for a, b in pairs]
+            return [apply(a, b) for a, b in pairs]
 
-        return produce, INT8 if integers else FLOAT8, -1
-
-
-def _apply(apply: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        raise FeatureNotSupported("arithmetic on vectors is not supported")
-    try:
-        return apply(a, b)
-    except ZeroDivisionError:
-        raise DivisionByZero("division by zero") from None
+        return produce, result_type, -1
 
 
 def _neg(value: Any) -> Any:

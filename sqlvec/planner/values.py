@@ -18,7 +18,7 @@ from sqlglot import exp
 from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.engine.coerce import coercer
 from sqlvec.engine.search import pairwise
-from sqlvec.errors import DatatypeMismatch, DivisionByZero, FeatureNotSupported
+from sqlvec.errors import DivisionByZero, FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.plans import Evaluator, Params
 from sqlvec.types import (
@@ -113,7 +113,7 @@ def compile_value(
     if isinstance(node, exp.Neg):
         inner, pg_type = compile_value(node.this, params, expected)
         return (lambda p: _negate(inner(p))), pg_type
-    if type(node) in _ARITHMETIC:
+    if is_arithmetic(node):
         return _arithmetic(node, params)
     if isinstance(node, VectorDistance):
         return _constant_distance(node, params)
@@ -167,22 +167,35 @@ def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
     return (lambda p: convert(inner(p))), target
 
 
+def is_arithmetic(node: exp.Expr) -> bool:
+    return type(node) in _ARITHMETIC
+
+
+def arithmetic(
+    node: exp.Expr, left: PgType, right: PgType
+) -> tuple[Callable[[Any, Any], Any], PgType]:
+    """The operation of `+ - * /` on two operand types, NULL-safe, and its result type.
+
+    Integer division truncates toward zero, as in Postgres (Python's // floors).
+    """
+    integers = {left.oid, right.oid} <= {INT4.oid, INT8.oid}
+    operation = (
+        _integer_divide if integers and isinstance(node, exp.Div) else _ARITHMETIC[type(node)]
+    )
+
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        return operation(_number(a), _number(b))
+
+    return apply, INT8 if integers else FLOAT8
+
+
 def _arithmetic(node: exp.Expr, params: ParamTypes) -> tuple[Evaluator, PgType]:
     left, left_type = compile_value(node.this, params)
     right, right_type = compile_value(node.expression, params)
-    apply = _ARITHMETIC[type(node)]
-    integers = left_type.oid in (INT4.oid, INT8.oid) and right_type.oid in (INT4.oid, INT8.oid)
-    if isinstance(node, exp.Div) and integers:
-        apply = _integer_divide
-    result_type = INT8 if integers else FLOAT8
-
-    def evaluate(p: Params) -> Any:
-        a, b = left(p), right(p)
-        if a is None or b is None:
-            return None
-        return apply(_number(a), _number(b))
-
-    return evaluate, result_type
+    apply, result_type = arithmetic(node, left_type, right_type)
+    return (lambda p: apply(left(p), right(p))), result_type
 
 
 SUPPORTED_METRICS = ("l2", "ip", "cosine", "l1")
@@ -217,7 +230,7 @@ def _number(value: Any) -> Any:
         except ValueError:
             return float(value)
     if isinstance(value, np.ndarray):
-        raise DatatypeMismatch("operator does not exist for type vector")
+        raise FeatureNotSupported("arithmetic on vectors is not supported")
     return value
 
 

@@ -158,3 +158,31 @@ def test_transaction_block_status(conn: psycopg.Connection, docs) -> None:
     assert conn.execute("SELECT 1").fetchone() == (1,)
     conn.commit()
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_session_commands_clients_send(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT 1", prepare=True)
+    for sql in ("DEALLOCATE ALL", "CLOSE ALL", "UNLISTEN *", "LISTEN channel", "DISCARD ALL"):
+        conn.execute(sql)
+    with pytest.raises(errors.InvalidSqlStatementName):
+        conn.execute("DEALLOCATE missing_statement")
+    with pytest.raises(errors.FeatureNotSupported, match="TRUNCATE"):
+        conn.execute("TRUNCATE pg_docs")
+    assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_psycopg_deallocates_when_its_prepared_cache_overflows(server) -> None:
+    with psycopg.connect(server.dsn, autocommit=True) as connection:
+        connection.prepared_max = 2
+        for i in range(6):
+            assert connection.execute(f"SELECT {i}", prepare=True).fetchone() == (i,)
+
+
+def test_set_local_lasts_until_the_end_of_the_block(conn: psycopg.Connection) -> None:
+    conn.execute("SET application_name = 'outer'")
+    conn.execute("BEGIN")
+    conn.execute("SET LOCAL application_name = 'inner'")
+    assert conn.execute("SHOW application_name").fetchone() == ("inner",)
+    conn.execute("COMMIT")
+    assert conn.execute("SHOW application_name").fetchone() == ("outer",)
+    assert conn.info.parameter_status("application_name") == "outer"

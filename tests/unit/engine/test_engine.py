@@ -159,3 +159,11 @@ def test_scalar_sql_runs_in_duckdb(engine: Engine) -> None:
     vector_result = engine.run_sql("SELECT embedding FROM docs WHERE id = $1", [1])
     assert vector_result.columns[0][1] == VECTOR and vector_result.columns[0][2] == DIM
     assert isinstance(vector_result.rows[0][0], np.ndarray)
+
+
+def test_cosine_zero_vectors_sort_last_with_nan(engine: Engine) -> None:
+    vectors = np.array([[0] * DIM, [1] + [0] * (DIM - 1), [-1] + [0] * (DIM - 1)], np.float32)
+    fill(engine, vectors)
+    positions, distances = engine.search("docs", "embedding", vectors[2], 3, "cosine")
+    assert positions.tolist() == [2, 1, 0]
+    assert distances[:2].tolist() == [0.0, 2.0] and np.isnan(distances[2])

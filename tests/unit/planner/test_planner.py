@@ -143,3 +143,9 @@ def test_create_collection_without_primary_key_gets_generated_id() -> None:
 def test_unsupported_and_unknown_names_are_rejected(sql: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         plan(sql)
+
+
+def test_integer_division_truncates_toward_zero_as_postgres() -> None:
+    node = plan("SELECT -7 / 2, 7 / 2, 7.0 / 2").node
+    assert isinstance(node, ConstantPlan)
+    assert [v([]) for v in node.values] == [-3, 3, 3.5]
