@@ -35,7 +35,9 @@ from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, Transact
 
 log = logging.getLogger("sqlvec.session")
 T = TypeVar("T")
-PLAN_CACHE_SIZE = 256
+K = TypeVar("K")
+V = TypeVar("V")
+CACHE_SIZE = 256  # SQL texts whose statements and plans a session keeps
 
 
 @dataclass
@@ -66,7 +68,8 @@ class Session:
         self._backend_key = (process_id, secrets.randbits(31))
         self._statements: dict[str, Prepared] = {}
         self._portals: dict[str, Portal] = {}
-        self._plan_cache: OrderedDict[tuple[str, tuple[int, ...]], Prepared] = OrderedDict()
+        self._ast_cache: OrderedDict[str, list[exp.Expr]] = OrderedDict()
+        self._plan_cache: OrderedDict[tuple[str, int, tuple[int, ...]], Prepared] = OrderedDict()
         self._session = SessionStatements()
         self._objects = SessionObjects(self._statements, self._portals)
         self._user = "sqlvec"
@@ -94,12 +97,13 @@ class Session:
     # simple query
 
     async def simple_query(self, sql: str) -> AsyncGenerator[QueryResult, None]:
-        statements = parser.parse(sql)
+        statements = self._parse(sql)
         if not statements:
             yield QueryResult(tag=None, empty_query=True)
             return
-        for statement in statements:
-            prepared = self._prepare(sql if len(statements) == 1 else None, statement, [])
+        for index, statement in enumerate(statements):
+            # Planned just before it runs: an earlier statement may create what it uses.
+            prepared = self._prepare(sql, index, statement, [])
             portal = Portal(prepared, [], [])
             yield await self._run_portal(portal, 0, describe_rows=True)
         self._session.end_implicit_transaction()
@@ -109,11 +113,11 @@ class Session:
     async def parse(self, name: str, sql: str, param_oids: list[int]) -> None:
         if name and name in self._statements:
             raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
-        statements = parser.parse(sql)
+        statements = self._parse(sql)
         if len(statements) > 1:
             raise SyntaxError("cannot insert multiple commands into a prepared statement")
         statement = statements[0] if statements else None
-        self._statements[name] = self._prepare(sql, statement, param_oids)
+        self._statements[name] = self._prepare(sql, 0, statement, param_oids)
 
     def describe_statement(self, name: str) -> StatementDesc:
         prepared = self._statement(name)
@@ -154,18 +158,24 @@ class Session:
 
     # internals
 
+    def _parse(self, sql: str) -> list[exp.Expr]:
+        """The statements of a SQL text, parsed once per text (plans copy, never mutate, them)."""
+        statements = _lru_get(self._ast_cache, sql)
+        if statements is None:
+            statements = parser.parse(sql)
+            _lru_put(self._ast_cache, sql, statements)
+        return statements
+
     def _prepare(
-        self, cache_key: str | None, statement: exp.Expr | None, param_oids: list[int]
+        self, sql: str, index: int, statement: exp.Expr | None, param_oids: list[int]
     ) -> Prepared:
-        key = (cache_key, tuple(param_oids)) if cache_key is not None else None
-        if key is not None and key in self._plan_cache:
-            self._plan_cache.move_to_end(key)
-            return self._fresh(self._plan_cache[key])
-        prepared = self._plan(cache_key or "", statement, param_oids)
-        if key is not None:
-            self._plan_cache[key] = prepared
-            if len(self._plan_cache) > PLAN_CACHE_SIZE:
-                self._plan_cache.popitem(last=False)
+        """The plan of statement `index` of `sql`, from the cache when this text was seen."""
+        key = (sql, index, tuple(param_oids))
+        cached = _lru_get(self._plan_cache, key)
+        if cached is not None:
+            return self._fresh(cached)
+        prepared = self._plan(sql, statement, param_oids)
+        _lru_put(self._plan_cache, key, prepared)
         return prepared
 
     def _plan(self, sql: str, statement: exp.Expr | None, param_oids: list[int]) -> Prepared:
@@ -265,6 +275,19 @@ class Session:
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+
+def _lru_get(cache: OrderedDict[K, V], key: K) -> V | None:
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _lru_put(cache: OrderedDict[K, V], key: K, value: V) -> None:
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
 
 
 def _column_descs(columns: list[OutputColumn] | None) -> list[ColumnDesc] | None:
