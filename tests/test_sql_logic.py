@@ -8,7 +8,7 @@ Format, after sqllogictest / DuckDB:
     query <types> [rowsort]        types: I integer, T text, R real (4 decimals), V vector
     <sql>
     ----
-    <one line per row, values separated by whitespace>
+    <one line per row, values separated by whitespace; NULL, (empty) for '', vectors as [1,2]>
 
 Each file runs on a fresh connection; collections a file creates are its own to name.
 """
@@ -77,6 +77,8 @@ def parse_records(text: str) -> list[Record]:
 def render(value: Any, kind: str) -> str:
     if value is None:
         return "NULL"
+    if value == "":
+        return "(empty)"
     if kind == "R":
         return f"{float(value):.4f}"
     if kind == "V" and isinstance(value, str):
