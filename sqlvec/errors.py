@@ -187,3 +187,7 @@ class ProtocolError(SqlvecError):
     """A malformed but recoverable message (bad Bind counts): an ERROR, the connection stays."""
 
     sqlstate = "08P01"
+
+
+class DuplicateObject(SqlvecError):
+    sqlstate = "42710"

@@ -231,7 +231,8 @@ class Session:
         prepared = self._fresh(prepared)
         assert prepared.plan is not None
         node = prepared.plan.node
-        outcome = await self._off_loop(lambda: execute(self._engine, node, params))
+        settings = self._session.search_settings()
+        outcome = await self._off_loop(lambda: execute(self._engine, node, params, settings))
         if not outcome.tag.startswith("SELECT"):
             self._session.wrote()
         return outcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.engine.executor import Outcome
+from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import InFailedTransaction, NoActiveSqlTransaction, Notice
 from sqlvec.parser.nodes import DefaultValue, ResetVariable, Savepoint, SetVariable, Show
 from sqlvec.planner.plans import OutputColumn
@@ -62,6 +63,13 @@ class SessionStatements:
         if isinstance(node, Show):
             return [OutputColumn(_show_column(node), TEXT)]
         return None
+
+    def search_settings(self) -> SearchSettings:
+        return SearchSettings(
+            nprobe=self.settings.explicit_integer("nprobe"),
+            ef_search=self.settings.explicit_integer("ef_search"),
+            search_length=self.settings.explicit_integer("search_length"),
+        )
 
     def check_not_failed(self) -> None:
         if self.status == "E":

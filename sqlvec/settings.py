@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlvec import POSTGRES_VERSION, __version__
-from sqlvec.errors import CantChangeRuntimeParam, UndefinedObject
+from sqlvec.errors import CantChangeRuntimeParam, InvalidParameterValue, UndefinedObject
 
 SERVER_VERSION = f"{POSTGRES_VERSION} (sqlvec {__version__})"
 
@@ -28,6 +28,19 @@ DEFAULTS: dict[str, str] = {
     "extra_float_digits": "1",
     "statement_timeout": "0",
     "max_identifier_length": "63",
+    # Vector search parameters (pgvector's names are aliases, see _ALIASES).
+    "nprobe": "16",
+    "ef_search": "64",
+    "search_length": "40",
+}
+
+# Integer settings and their valid ranges, checked on SET (22023 outside them).
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "nprobe": (1, 999999),
+    "ef_search": (1, 32768),
+    "search_length": (10, 300),
+    "extra_float_digits": (-15, 3),
+    "statement_timeout": (0, 2**31 - 1),
 }
 
 # Postgres' spelling of the names it reports (ParameterStatus is case-sensitive for clients).
@@ -54,7 +67,12 @@ READ_ONLY = {
     "is_superuser",
     "in_hot_standby",
 }
-_ALIASES = {"time zone": "timezone", "transaction isolation level": "transaction_isolation"}
+_ALIASES = {
+    "time zone": "timezone",
+    "transaction isolation level": "transaction_isolation",
+    "ivfflat.probes": "nprobe",
+    "hnsw.ef_search": "ef_search",
+}
 
 
 def canonical(name: str) -> str:
@@ -85,6 +103,8 @@ class Settings:
         if key in READ_ONLY:
             raise CantChangeRuntimeParam(f'parameter "{name}" cannot be changed')
         value = normalize_value(key, value)
+        if key in INTEGER_RANGES:
+            value = str(_checked_integer(name, value, *INTEGER_RANGES[key]))
         self._values[key] = value
         return {REPORTED[key]: value} if key in REPORTED else {}
 
@@ -103,3 +123,20 @@ class Settings:
 
     def all(self) -> list[tuple[str, str]]:
         return sorted(self._values.items())
+
+    def explicit_integer(self, name: str) -> int | None:
+        """The value when the session set it (SET), else None: the engine picks its default."""
+        key = canonical(name)
+        return int(self._values[key]) if self._values[key] != DEFAULTS.get(key) else None
+
+
+def _checked_integer(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value.strip().strip("'"))
+    except ValueError:
+        raise InvalidParameterValue(f'invalid value for parameter "{name}": "{value}"') from None
+    if not low <= number <= high:
+        raise InvalidParameterValue(
+            f'{number} is outside the valid range for parameter "{name}" ({low} .. {high})'
+        )
+    return number

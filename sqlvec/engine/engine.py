@@ -1,4 +1,4 @@
-"""The engine facade: collections (catalog + DuckDB rows + in-memory search copy) and SQL."""
+"""The engine facade: collections (catalog, DuckDB rows, in-memory copy, segments) and SQL."""
 
 from __future__ import annotations
 
@@ -13,33 +13,28 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
-from sqlvec.engine.coerce import coercer
+from sqlvec.engine import maintenance
+from sqlvec.engine.builder import IndexBuilder
+from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.collection import Collection
 from sqlvec.engine.duckdb_errors import translate
 from sqlvec.engine.duckdb_types import pg_type_of, value_converter
-from sqlvec.engine.rows import CollectionRows
-from sqlvec.engine.search import knn, pairwise
-from sqlvec.engine.store import Store, vectors_from_arrow
+from sqlvec.engine.index_types import IndexDef
+from sqlvec.engine.indexing import SegmentIndexing
+from sqlvec.engine.search import pairwise
+from sqlvec.engine.segment_files import SegmentFiles
+from sqlvec.engine.segment_search import SearchRequest, SearchResult, search
+from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store, vectors_from_arrow
+from sqlvec.engine.writes import arrow_table, assign_ids, coerced_columns, target_columns
 from sqlvec.errors import (
-    DuplicateColumn,
+    DuplicateObject,
     DuplicateTable,
-    NotNullViolation,
-    UndefinedColumn,
+    FeatureNotSupported,
     UndefinedTable,
-    UniqueViolation,
 )
-from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, PgType
+from sqlvec.types import PgType
 
 log = logging.getLogger("sqlvec.engine")
-
-_ARROW_TYPES = {
-    BOOL.oid: pa.bool_(),
-    INT2.oid: pa.int16(),
-    INT4.oid: pa.int32(),
-    INT8.oid: pa.int64(),
-    FLOAT4.oid: pa.float32(),
-    FLOAT8.oid: pa.float64(),
-}
 
 
 @dataclass(frozen=True)
@@ -48,22 +43,13 @@ class SqlResult:
 
     columns: list[tuple[str, PgType, int]]  # (name, type, typmod)
     rows: list[tuple[Any, ...]]
-    rowcount: int = -1
-
-
-class Collection:
-    def __init__(self, spec: CollectionSpec, next_id: int) -> None:
-        self.spec = spec
-        self.rows = CollectionRows(spec)
-        self.next_id = next_id
-        # One writer at a time per collection: id assignment and the uniqueness check against
-        # the in-memory ids stay exact without relying on DuckDB's optimistic conflicts.
-        self.write_lock = threading.Lock()
 
 
 class Engine:
     def __init__(self, data_dir: Path) -> None:
         self.store = Store(data_dir)
+        self.builder = IndexBuilder()
+        self.indexing = SegmentIndexing(self.store, SegmentFiles(data_dir), self.builder)
         self._collections: dict[str, Collection] = {}
         self._ddl_lock = threading.Lock()
         # Bumped by every DDL statement: cached plans of an older version are planned again.
@@ -72,6 +58,7 @@ class Engine:
             self._collections[spec.name] = self._load(spec, next_id)
 
     def close(self) -> None:
+        self.builder.close()
         self.store.close()
 
     # catalog
@@ -83,7 +70,13 @@ class Engine:
         return name in self._collections
 
     def spec(self, name: str) -> CollectionSpec:
-        return self._collection(name).spec
+        return self.collection(name).spec
+
+    def collection(self, name: str) -> Collection:
+        try:
+            return self._collections[name]
+        except KeyError:
+            raise UndefinedTable(f'relation "{name}" does not exist') from None
 
     def create_collection(self, spec: CollectionSpec, if_not_exists: bool = False) -> bool:
         """Create a collection; False when it exists and IF NOT EXISTS was given."""
@@ -93,7 +86,9 @@ class Engine:
                     return False
                 raise DuplicateTable(f'relation "{spec.name}" already exists')
             self.store.create_collection(spec)
-            self._collections[spec.name] = Collection(spec, 1)
+            collection = Collection(spec, 1)
+            collection.add_partition(DEFAULT_PARTITION, 0)
+            self._collections[spec.name] = collection
             self.catalog_version += 1
             return True
 
@@ -104,25 +99,88 @@ class Engine:
                     return False
                 raise UndefinedTable(f'table "{name}" does not exist')
             self.store.drop_collection(name)
+            self.indexing.files.remove_collection(name)
             del self._collections[name]
             self.catalog_version += 1
             return True
 
+    def create_partition(self, name: str, tag: str, if_not_exists: bool = False) -> bool:
+        collection = self.collection(name)
+        with collection.write_lock:
+            if tag in collection.partitions:
+                if if_not_exists:
+                    return False
+                raise DuplicateObject(f'partition "{tag}" of collection "{name}" already exists')
+            code = collection.next_partition_code()
+            self.store.add_partition(name, tag, code)
+            collection.add_partition(tag, code)
+            return True
+
+    def drop_partition(self, name: str, tag: str, if_exists: bool = False) -> bool:
+        collection = self.collection(name)
+        with collection.write_lock:
+            if tag not in collection.partitions:
+                if if_exists:
+                    return False
+                collection.partition(tag)  # raises: it does not exist
+            if tag == DEFAULT_PARTITION:
+                raise FeatureNotSupported("the default partition cannot be dropped")
+            partition = collection.partitions[tag]
+            self.store.delete_partition(collection.spec, tag)
+            codes = collection.rows.partition_codes()
+            collection.rows.delete(np.flatnonzero(codes == partition.code))
+            for segment in partition.sealed:
+                self.store.forget_segment(name, segment.id)
+            del collection.partitions[tag]
+            return True
+
+    def partition_names(self, name: str) -> list[str]:
+        return sorted(self.collection(name).partitions, key=lambda t: (t != DEFAULT_PARTITION, t))
+
+    def create_index(self, name: str, definition: IndexDef) -> None:
+        collection = self.collection(name)
+        with collection.write_lock:
+            self.indexing.create_index(collection, definition)
+        self.catalog_version += 1
+
+    def drop_index(self, index_name: str | None, collection_name: str | None) -> bool:
+        """Drop an index by name, or every index of a collection; False when none matched."""
+        targets = (
+            [self.collection(collection_name)] if collection_name else self._collections.values()
+        )
+        dropped = False
+        for collection in targets:
+            with collection.write_lock:
+                for column, definition in list(collection.indexes.items()):
+                    if index_name is None or definition.name == index_name:
+                        self.indexing.drop_index(collection, column)
+                        dropped = True
+        self.catalog_version += 1
+        return dropped
+
+    def index_names(self) -> set[str]:
+        return {d.name for c in self._collections.values() for d in c.indexes.values()}
+
     # data
 
     def insert(
-        self, name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        self,
+        name: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        partition: str | None = None,
     ) -> np.ndarray:
         """Insert rows (values in `columns` order); returns their positions, once committed."""
-        collection = self._collection(name)
+        collection = self.collection(name)
         spec = collection.spec
-        targets = _target_columns(spec, columns)
-        values = _coerced_columns(spec, targets, rows)
+        target = collection.partition(partition or DEFAULT_PARTITION)
+        values = coerced_columns(spec, target_columns(spec, columns), rows)
         id_name = spec.id_column.name
         with collection.write_lock:
-            ids = self._assign_ids(collection, values.get(id_name), len(rows))
+            ids = assign_ids(collection, values.get(id_name), len(rows))
             values[id_name] = ids.tolist()
-            table = _arrow_table(spec, values)
+            table = arrow_table(spec, values)
+            table = table.append_column(PARTITION_COLUMN, pa.array([target.name] * len(ids)))
             next_id = max(collection.next_id, int(ids.max()) + 1 if len(ids) else 1)
             self.store.insert(spec, table, next_id)
             collection.next_id = next_id
@@ -132,49 +190,95 @@ class Engine:
                 if not c.is_vector and not c.primary_key
             }
             vectors = {c.name: np.stack(values[c.name]) for c in spec.vector_columns}
-            return collection.rows.append(ids, scalars, vectors)
+            positions = collection.rows.append(ids, scalars, vectors, target.code)
+            sealed = collection.add_to_growing(target, positions)
+            self.indexing.sealed(collection, sealed, background=True)
+            return positions
 
-    def search(
-        self,
-        name: str,
-        column: str,
-        query: np.ndarray,
-        k: int,
-        metric: str,
-        *,
-        descending: bool = False,
-        candidates: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact top-k: (positions, distances); `candidates` restricts to those positions."""
-        rows = self._collection(name).rows
-        snapshot = rows.snapshot()
-        vectors = snapshot.vectors[column]
-        if candidates is not None:
-            found, distances = knn(vectors[candidates], query, k, metric, descending=descending)
-            return candidates[found], distances
-        return knn(
-            vectors,
-            query,
-            k,
-            metric,
-            descending=descending,
-            normalized=lambda: rows.normalized(column, snapshot.size),
-        )
+    def delete(self, name: str, ids: Sequence[int]) -> int:
+        """Delete rows by id; returns how many existed."""
+        collection = self.collection(name)
+        with collection.write_lock:
+            positions = collection.rows.lookup(ids)
+            positions = np.unique(positions[positions >= 0])
+            if len(positions) == 0:
+                return 0
+            live_ids = collection.rows.ids()[positions].tolist()
+            self.store.delete_ids(collection.spec, live_ids)
+            collection.rows.delete(positions)
+            for segment in collection.all_segments():
+                segment.mark_deleted(positions)
+            return len(positions)
+
+    def update(self, name: str, ids: Sequence[int], values: dict[str, list[Any]]) -> int:
+        """Set scalar columns of existing rows (vectors and ids are not updated in place)."""
+        collection = self.collection(name)
+        spec = collection.spec
+        columns = target_columns(spec, list(values))
+        for column in columns:
+            if column.is_vector or column.primary_key:
+                raise FeatureNotSupported(
+                    f'UPDATE of column "{column.name}" is not supported: delete and insert the row'
+                )
+        rows = list(zip(*values.values(), strict=True))
+        coerced = coerced_columns(spec, columns, rows, every_column=False)
+        with collection.write_lock:
+            positions = collection.rows.lookup(ids)
+            live = positions >= 0
+            kept_ids = [i for i, keep in zip(ids, live.tolist(), strict=True) if keep]
+            kept = {
+                c: [v for v, k in zip(vs, live.tolist(), strict=True) if k]
+                for c, vs in coerced.items()
+            }
+            if not kept_ids:
+                return 0
+            self.store.update_rows(spec, arrow_table(spec, {spec.id_column.name: kept_ids, **kept}))
+            for column_name, column_values in kept.items():
+                collection.rows.update(positions[live], column_name, column_values)
+            return len(kept_ids)
+
+    def search(self, name: str, request: SearchRequest) -> SearchResult:
+        collection = self.collection(name)
+        with collection.layout_lock.reading():
+            return search(collection, request)
 
     def distances(
         self, name: str, column: str, positions: np.ndarray, query: np.ndarray, metric: str
     ) -> np.ndarray:
-        vectors = self._collection(name).rows.snapshot().vectors[column]
+        vectors = self.collection(name).rows.snapshot().vectors[column]
         return pairwise(vectors[positions], query, metric)
 
     def take(self, name: str, positions: np.ndarray, column: str) -> list[Any]:
-        return self._collection(name).rows.take(positions, column)
+        return self.collection(name).rows.take(positions, column)
 
     def positions_of(self, name: str, ids: Sequence[int]) -> np.ndarray:
-        return self._collection(name).rows.positions_of(ids)
+        return self.collection(name).rows.positions_of(ids)
 
     def row_count(self, name: str) -> int:
-        return len(self._collection(name).rows)
+        return self.collection(name).rows.live_count
+
+    # administration
+
+    def flush(self, names: Sequence[str] | None = None) -> None:
+        """A durability barrier: every acknowledged row and index is in the files on disk."""
+        for name in names or []:
+            self.collection(name)
+        self.store.checkpoint()
+
+    def compact(self, name: str) -> None:
+        collection = self.collection(name)
+        with collection.write_lock, collection.layout_lock.writing():
+            maintenance.compact(collection, self.indexing)
+        self.store.checkpoint()
+
+    def stats(self, name: str) -> list[tuple[Any, ...]]:
+        return maintenance.stats(self.collection(name), self.indexing.files)
+
+    def analyze(self, name: str) -> list[tuple[Any, ...]]:
+        return maintenance.analyze(self.collection(name))
+
+    def wait_for_builds(self, timeout: float | None = None) -> bool:
+        return self.builder.wait_idle(timeout)
 
     # scalar SQL
 
@@ -185,8 +289,7 @@ class Engine:
             raise translate(exc) from exc
         columns = [(name, *pg_type_of(kind)) for name, kind in description]
         converters = [value_converter(pg_type) for _, pg_type, _ in columns]
-        if any(c is not _identity for c in converters):
-            rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
+        rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
         return SqlResult(columns, rows)
 
     def describe_sql(self, sql: str) -> list[tuple[str, PgType, int]]:
@@ -198,46 +301,22 @@ class Engine:
 
     # internals
 
-    def _collection(self, name: str) -> Collection:
-        try:
-            return self._collections[name]
-        except KeyError:
-            raise UndefinedTable(f'relation "{name}" does not exist') from None
-
     def _is_duckdb_table(self, name: str) -> bool:
         rows = self.store.query(
             "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]
         )[1]
         return bool(rows)
 
-    def _assign_ids(
-        self, collection: Collection, given: list[Any] | None, count: int
-    ) -> np.ndarray:
-        spec = collection.spec
-        id_column = spec.id_column
-        if given is None or all(v is None for v in given):
-            if not id_column.generated:
-                raise _null_violation(spec, id_column)
-            start = collection.next_id
-            return np.arange(start, start + count, dtype=np.int64)
-        if any(v is None for v in given):
-            raise _null_violation(spec, id_column)
-        ids = np.array(given, dtype=np.int64)
-        unique, counts = np.unique(ids, return_counts=True)
-        repeated = unique[counts > 1]
-        existing = [i for i in ids.tolist() if collection.rows.contains_id(i)]
-        clash = existing[0] if existing else (int(repeated[0]) if len(repeated) else None)
-        if clash is not None:
-            raise UniqueViolation(
-                f'duplicate key value violates unique constraint "{spec.name}_pkey"',
-                detail=f"Key ({id_column.name})=({clash}) already exists.",
-            )
-        return ids
-
     def _load(self, spec: CollectionSpec, next_id: int) -> Collection:
         collection = Collection(spec, next_id)
+        for tag, code in self.store.partitions(spec.name):
+            collection.add_partition(tag, code)
         table = self.store.load_rows(spec)
         if table.num_rows:
+            codes = {p.name: p.code for p in collection.partitions.values()}
+            partition = np.array(
+                [codes[tag] for tag in table.column(PARTITION_COLUMN).to_pylist()], np.int16
+            )
             ids = table.column(spec.id_column.name).to_numpy().astype(np.int64)
             scalars = {
                 c.name: table.column(c.name).to_pylist()
@@ -248,69 +327,7 @@ class Engine:
                 c.name: vectors_from_arrow(table.column(c.name), c.dim or 0)
                 for c in spec.vector_columns
             }
-            collection.rows.append(ids, scalars, vectors)
+            collection.rows.append(ids, scalars, vectors, partition)
+        self.indexing.load(collection)
         log.info("loaded collection %s: %d rows", spec.name, table.num_rows)
         return collection
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _target_columns(spec: CollectionSpec, columns: Sequence[str]) -> list[ColumnSpec]:
-    seen: set[str] = set()
-    targets = []
-    for name in columns:
-        if name in seen:
-            raise DuplicateColumn(f'column "{name}" specified more than once')
-        seen.add(name)
-        if not spec.has_column(name):
-            raise UndefinedColumn(f'column "{name}" of relation "{spec.name}" does not exist')
-        targets.append(spec.column(name))
-    return targets
-
-
-def _coerced_columns(
-    spec: CollectionSpec, targets: list[ColumnSpec], rows: Sequence[Sequence[Any]]
-) -> dict[str, list[Any]]:
-    """Column-major, coerced values; missing non-id columns become NULL where allowed."""
-    values: dict[str, list[Any]] = {}
-    for index, column in enumerate(targets):
-        convert = coercer(column)
-        converted: list[Any] = []
-        for row in rows:
-            value = row[index]
-            if value is None:
-                if column.not_null and not column.primary_key:
-                    raise _null_violation(spec, column)
-                converted.append(None)
-            else:
-                converted.append(convert(value))
-        values[column.name] = converted
-    for column in spec.columns:
-        if column.name not in values and column.not_null and not column.primary_key:
-            raise _null_violation(spec, column)
-    return values
-
-
-def _arrow_table(spec: CollectionSpec, values: dict[str, list[Any]]) -> pa.Table:
-    arrays = {}
-    for column in spec.columns:
-        if column.name not in values:
-            continue
-        if column.is_vector:
-            matrix = np.stack(values[column.name]).astype(np.float32, copy=False)
-            arrays[column.name] = pa.FixedSizeListArray.from_arrays(
-                pa.array(matrix.ravel()), column.dim
-            )
-        else:
-            arrow_type = _ARROW_TYPES.get(column.type.oid, pa.string())
-            arrays[column.name] = pa.array(values[column.name], type=arrow_type)
-    return pa.table(arrays)
-
-
-def _null_violation(spec: CollectionSpec, column: ColumnSpec) -> NotNullViolation:
-    return NotNullViolation(
-        f'null value in column "{column.name}" of relation "{spec.name}" violates not-null '
-        "constraint"
-    )

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.segment_search import SearchRequest
+from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import InvalidParameterValue, Notice, SqlvecError
 from sqlvec.planner.plans import (
     ConstantPlan,
@@ -23,6 +25,8 @@ from sqlvec.planner.plans import (
     VectorTopKPlan,
 )
 from sqlvec.vectors import check_same_dimensions
+
+MAX_TOP_K = 16384  # Milvus' limit on top-k
 
 
 @dataclass
@@ -42,9 +46,11 @@ class OffsetError(SqlvecError):
     sqlstate = "2201X"
 
 
-def execute(engine: Engine, node: object, params: Params) -> Outcome:
+def execute(
+    engine: Engine, node: object, params: Params, settings: SearchSettings | None = None
+) -> Outcome:
     if isinstance(node, VectorTopKPlan):
-        return _topk(engine, node, params)
+        return _topk(engine, node, params, settings or SearchSettings())
     if isinstance(node, DuckPlan):
         return _duck(engine, node, params)
     if isinstance(node, InsertPlan):
@@ -76,7 +82,9 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
     return None
 
 
-def _topk(engine: Engine, plan: VectorTopKPlan, params: Params) -> Outcome:
+def _topk(
+    engine: Engine, plan: VectorTopKPlan, params: Params, settings: SearchSettings
+) -> Outcome:
     query = plan.query(params)
     if query is None:
         # ORDER BY a NULL distance: every row ties; Postgres returns rows in scan order.
@@ -84,23 +92,33 @@ def _topk(engine: Engine, plan: VectorTopKPlan, params: Params) -> Outcome:
     dim = engine.spec(plan.collection).column(plan.column).dim
     check_same_dimensions(dim or len(query), len(query))
     limit = _non_negative(plan.limit, params, LimitError, "LIMIT")
+    if limit is not None and limit > MAX_TOP_K:
+        raise InvalidParameterValue(
+            f"LIMIT {limit} is out of range for a vector search",
+            detail=f"Valid values are between 1 and {MAX_TOP_K}.",
+        )
     offset = _non_negative(plan.offset, params, OffsetError, "OFFSET") or 0
     candidates = _filtered_positions(engine, plan, params)
     total = engine.row_count(plan.collection) if candidates is None else len(candidates)
-    k = total if limit is None else min(total, limit + offset)
-    positions, distances = engine.search(
+    k = total if limit is None else limit + offset
+    result = engine.search(
         plan.collection,
-        plan.column,
-        query,
-        k,
-        plan.metric,
-        descending=plan.descending,
-        candidates=candidates,
+        SearchRequest(
+            plan.column,
+            query,
+            k,
+            plan.metric,
+            descending=plan.descending,
+            candidates=candidates,
+            partitions=list(plan.partitions) if plan.partitions is not None else None,
+            settings=settings,
+        ),
     )
-    positions, distances = positions[offset:], distances[offset:]
+    positions, distances = result.positions[offset:], result.distances[offset:]
     context = RowsContext(plan.collection, positions, distances, params)
     rows = _project(engine, plan.projection, context)
-    return Outcome(f"SELECT {len(rows)}", list(plan.projection.columns), rows)
+    notices = [Notice(message) for message in result.notices] if limit else []
+    return Outcome(f"SELECT {len(rows)}", list(plan.projection.columns), rows, notices)
 
 
 def _filtered_positions(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:

@@ -62,19 +62,29 @@ class CollectionRows:
             c.name: [] for c in spec.columns if not c.is_vector and not c.primary_key
         }
         self._position_of: dict[int, int] = {}
+        self._partition = GrowableArray(np.int16)  # partition code of each row
+        self._deleted = GrowableArray(np.bool_)
+        self.deleted_count = 0
 
     def __len__(self) -> int:
         return self._ids.size
+
+    @property
+    def live_count(self) -> int:
+        return self._ids.size - self.deleted_count
 
     def append(
         self,
         ids: np.ndarray,
         scalars: Mapping[str, Sequence[Any]],
         vectors: Mapping[str, np.ndarray],
+        partition: int | np.ndarray = 0,
     ) -> np.ndarray:
-        """Append committed rows; returns their positions."""
+        """Append committed rows (of one partition, or one code per row); their positions."""
         with self._lock:
             start = self._ids.size
+            self._partition.append(np.broadcast_to(np.asarray(partition, np.int16), (len(ids),)))
+            self._deleted.append(np.zeros(len(ids), dtype=np.bool_))
             for name, values in scalars.items():
                 self._scalars[name].extend(values)
             for name, matrix in vectors.items():
@@ -101,6 +111,10 @@ class CollectionRows:
                 self._normalized[column] = array
             return self._normalized[column].view(size)
 
+    def lookup(self, ids: Sequence[int]) -> np.ndarray:
+        """Position of each id, -1 where there is no live row with that id."""
+        return np.array([self._position_of.get(int(i), -1) for i in ids], dtype=np.int64)
+
     def positions_of(self, ids: Sequence[int]) -> np.ndarray:
         """Positions of the given ids that exist, in the order given."""
         found = [self._position_of.get(int(i)) for i in ids]
@@ -118,6 +132,50 @@ class CollectionRows:
 
     def contains_id(self, row_id: int) -> bool:
         return row_id in self._position_of
+
+    def delete(self, positions: np.ndarray) -> None:
+        """Tombstone rows: searches skip them, their ids may be inserted again."""
+        with self._lock:
+            deleted = self._deleted.view()
+            fresh = positions[~deleted[positions]]
+            deleted[fresh] = True
+            ids = self._ids.view()[fresh].tolist()
+            for row_id in ids:
+                self._position_of.pop(row_id, None)
+            self.deleted_count += len(fresh)
+
+    def update(self, positions: np.ndarray, column: str, values: Sequence[Any]) -> None:
+        """New values of a scalar column (vectors and ids are never updated in place)."""
+        with self._lock:
+            target = self._scalars[column]
+            for position, value in zip(positions.tolist(), values, strict=True):
+                target[position] = value
+
+    def deleted_mask(self, size: int | None = None) -> np.ndarray:
+        return self._deleted.view(size)
+
+    def partition_codes(self, size: int | None = None) -> np.ndarray:
+        return self._partition.view(size)
+
+    def ids(self, size: int | None = None) -> np.ndarray:
+        return self._ids.view(size)
+
+    def compacted(self) -> tuple[CollectionRows, np.ndarray]:
+        """A copy without deleted rows, and each old position's new one (-1 when dropped)."""
+        with self._lock:
+            size = self._ids.size
+            keep = ~self._deleted.view(size)
+            moved = np.full(size, -1, dtype=np.int64)
+            moved[keep] = np.arange(int(keep.sum()), dtype=np.int64)
+            fresh = CollectionRows(self.spec)
+            kept = np.flatnonzero(keep)
+            scalars = {
+                name: [values[p] for p in kept.tolist()] for name, values in self._scalars.items()
+            }
+            vectors = {name: array.view(size)[keep] for name, array in self._vectors.items()}
+            codes = self._partition.view(size)[keep]
+            fresh.append(self._ids.view(size)[keep], scalars, vectors, codes)
+            return fresh, moved
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:

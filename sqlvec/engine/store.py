@@ -19,10 +19,29 @@ from sqlvec.engine.catalog import CollectionSpec
 
 DATABASE_FILE = "sqlvec.duckdb"
 CATALOG_SCHEMA = "sqlvec_catalog"
+DATA_SCHEMA = "sqlvec_data"
+PARTITION_COLUMN = "__partition"
+DEFAULT_PARTITION = "_default"
+
+_CATALOG_TABLES = (
+    "collections (name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, next_id BIGINT NOT NULL)",
+    "partitions (collection VARCHAR, name VARCHAR, code SMALLINT, PRIMARY KEY (collection, name))",
+    "indexes (collection VARCHAR, col VARCHAR, definition VARCHAR, PRIMARY KEY (collection, col))",
+    # A sealed segment: which rows it holds (ids file) and, per indexed column, its index file.
+    "segments (collection VARCHAR, segment BIGINT, partition VARCHAR, row_count BIGINT, "
+    "ids_file VARCHAR, PRIMARY KEY (collection, segment))",
+    "segment_indexes (collection VARCHAR, segment BIGINT, col VARCHAR, index_name VARCHAR, "
+    "file VARCHAR, checksum BIGINT, bytes BIGINT, PRIMARY KEY (collection, segment, col))",
+)
 
 
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def base_table(name: str) -> str:
+    """Where a collection's rows live; users read them through a view named after it."""
+    return f"{DATA_SCHEMA}.{quote_identifier(name)}"
 
 
 class Store:
@@ -30,11 +49,10 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(str(data_dir / DATABASE_FILE))
         self._local = threading.local()
-        self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG_SCHEMA}")
-        self._connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.collections ("
-            "name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, next_id BIGINT NOT NULL)"
-        )
+        for schema in (CATALOG_SCHEMA, DATA_SCHEMA):
+            self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table in _CATALOG_TABLES:
+            self._connection.execute(f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.{table}")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's DuckDB cursor."""
@@ -46,6 +64,11 @@ class Store:
 
     def close(self) -> None:
         self._connection.close()
+
+    def checkpoint(self) -> None:
+        self.cursor().execute("CHECKPOINT")
+
+    # collections
 
     def load_specs(self) -> list[tuple[CollectionSpec, int]]:
         rows = self.cursor().execute(
@@ -60,17 +83,32 @@ class Store:
             + (" NOT NULL" if c.not_null and not c.primary_key else "")
             for c in spec.columns
         )
+        partition = f"{PARTITION_COLUMN} VARCHAR NOT NULL DEFAULT '{DEFAULT_PARTITION}'"
+        visible = ", ".join(quote_identifier(c.name) for c in spec.columns)
         with self._transaction() as cursor:
-            cursor.execute(f"CREATE TABLE {quote_identifier(spec.name)} ({columns})")
+            cursor.execute(f"CREATE TABLE {base_table(spec.name)} ({columns}, {partition})")
+            cursor.execute(
+                f"CREATE VIEW {quote_identifier(spec.name)} AS "
+                f"SELECT {visible} FROM {base_table(spec.name)}"
+            )
             cursor.execute(
                 f"INSERT INTO {CATALOG_SCHEMA}.collections VALUES (?, ?, 1)",
                 [spec.name, spec.to_json()],
             )
+            cursor.execute(
+                f"INSERT INTO {CATALOG_SCHEMA}.partitions VALUES (?, ?, 0)",
+                [spec.name, DEFAULT_PARTITION],
+            )
 
     def drop_collection(self, name: str) -> None:
         with self._transaction() as cursor:
-            cursor.execute(f"DROP TABLE {quote_identifier(name)}")
-            cursor.execute(f"DELETE FROM {CATALOG_SCHEMA}.collections WHERE name = ?", [name])
+            cursor.execute(f"DROP VIEW {quote_identifier(name)}")
+            cursor.execute(f"DROP TABLE {base_table(name)}")
+            for table in ("collections", "partitions", "indexes", "segments", "segment_indexes"):
+                column = "name" if table == "collections" else "collection"
+                cursor.execute(f"DELETE FROM {CATALOG_SCHEMA}.{table} WHERE {column} = ?", [name])
+
+    # rows
 
     def insert(self, spec: CollectionSpec, table: pa.Table, next_id: int) -> None:
         """Insert rows and advance the id counter in one transaction."""
@@ -79,8 +117,7 @@ class Store:
             cursor.register("sqlvec_rows", table)
             try:
                 cursor.execute(
-                    f"INSERT INTO {quote_identifier(spec.name)} ({names}) "
-                    f"SELECT {names} FROM sqlvec_rows"
+                    f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
                 )
             finally:
                 cursor.unregister("sqlvec_rows")
@@ -89,13 +126,140 @@ class Store:
                 [next_id, spec.name],
             )
 
+    def delete_ids(self, spec: CollectionSpec, ids: Sequence[int]) -> None:
+        key = quote_identifier(spec.id_column.name)
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM {base_table(spec.name)} WHERE {key} IN (SELECT unnest(?))",
+                [list(ids)],
+            )
+
+    def delete_partition(self, spec: CollectionSpec, partition: str) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM {base_table(spec.name)} WHERE {PARTITION_COLUMN} = ?", [partition]
+            )
+            cursor.execute(
+                f"DELETE FROM {CATALOG_SCHEMA}.partitions WHERE collection = ? AND name = ?",
+                [spec.name, partition],
+            )
+
+    def update_rows(self, spec: CollectionSpec, table: pa.Table) -> None:
+        """Set the other columns of `table` on the rows whose ids it holds."""
+        key = quote_identifier(spec.id_column.name)
+        assignments = ", ".join(
+            f"{quote_identifier(name)} = u.{quote_identifier(name)}"
+            for name in table.column_names
+            if name != spec.id_column.name
+        )
+        with self._transaction() as cursor:
+            cursor.register("sqlvec_updates", table)
+            try:
+                cursor.execute(
+                    f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
+                    f"WHERE {base_table(spec.name)}.{key} = u.{key}"
+                )
+            finally:
+                cursor.unregister("sqlvec_updates")
+
     def load_rows(self, spec: CollectionSpec) -> pa.Table:
         names = ", ".join(quote_identifier(c.name) for c in spec.columns)
         return (
             self.cursor()
-            .sql(f"SELECT {names} FROM {quote_identifier(spec.name)} ORDER BY rowid")
+            .sql(f"SELECT {names}, {PARTITION_COLUMN} FROM {base_table(spec.name)} ORDER BY rowid")
             .to_arrow_table()
         )
+
+    # partitions, indexes and segments
+
+    def partitions(self, collection: str) -> list[tuple[str, int]]:
+        rows = self.cursor().execute(
+            f"SELECT name, code FROM {CATALOG_SCHEMA}.partitions "
+            "WHERE collection = ? ORDER BY code",
+            [collection],
+        )
+        return [(name, code) for name, code in rows.fetchall()]
+
+    def add_partition(self, collection: str, name: str, code: int) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {CATALOG_SCHEMA}.partitions VALUES (?, ?, ?)",
+                [collection, name, code],
+            )
+
+    def index_definitions(self, collection: str) -> list[tuple[str, str]]:
+        rows = self.cursor().execute(
+            f"SELECT col, definition FROM {CATALOG_SCHEMA}.indexes WHERE collection = ?",
+            [collection],
+        )
+        return rows.fetchall()
+
+    def set_index(self, collection: str, column: str, definition: str | None) -> None:
+        """Record (or, with None, remove) the index of a column and forget built files."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM {CATALOG_SCHEMA}.indexes WHERE collection = ? AND col = ?",
+                [collection, column],
+            )
+            cursor.execute(
+                f"DELETE FROM {CATALOG_SCHEMA}.segment_indexes WHERE collection = ? AND col = ?",
+                [collection, column],
+            )
+            if definition is not None:
+                cursor.execute(
+                    f"INSERT INTO {CATALOG_SCHEMA}.indexes VALUES (?, ?, ?)",
+                    [collection, column, definition],
+                )
+
+    def segments(self, collection: str) -> list[tuple[int, str, int, str]]:
+        rows = self.cursor().execute(
+            f"SELECT segment, partition, row_count, ids_file FROM {CATALOG_SCHEMA}.segments "
+            "WHERE collection = ? ORDER BY segment",
+            [collection],
+        )
+        return rows.fetchall()
+
+    def segment_indexes(self, collection: str) -> list[tuple[int, str, str, str, int, int]]:
+        rows = self.cursor().execute(
+            f"SELECT segment, col, index_name, file, checksum, bytes FROM "
+            f"{CATALOG_SCHEMA}.segment_indexes WHERE collection = ?",
+            [collection],
+        )
+        return rows.fetchall()
+
+    def record_segment(
+        self, collection: str, segment: int, partition: str, row_count: int, ids_file: str
+    ) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT OR REPLACE INTO {CATALOG_SCHEMA}.segments VALUES (?, ?, ?, ?, ?)",
+                [collection, segment, partition, row_count, ids_file],
+            )
+
+    def forget_segment(self, collection: str, segment: int) -> None:
+        with self._transaction() as cursor:
+            for table in ("segments", "segment_indexes"):
+                cursor.execute(
+                    f"DELETE FROM {CATALOG_SCHEMA}.{table} WHERE collection = ? AND segment = ?",
+                    [collection, segment],
+                )
+
+    def record_segment_index(
+        self,
+        collection: str,
+        segment: int,
+        column: str,
+        index_name: str,
+        file: str,
+        checksum: int,
+        size: int,
+    ) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT OR REPLACE INTO {CATALOG_SCHEMA}.segment_indexes "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [collection, segment, column, index_name, file, checksum, size],
+            )
 
     def query(
         self, sql: str, params: Sequence[Any]

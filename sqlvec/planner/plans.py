@@ -94,6 +94,7 @@ class VectorTopKPlan:
     descending: bool
     filter: DuckSql | None  # selects the ids of the rows that qualify
     projection: ResultProjection
+    partitions: tuple[str, ...] | None = None  # FROM coll PARTITION (...); None: all
 
 
 @dataclass(frozen=True)

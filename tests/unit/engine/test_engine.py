@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.errors import (
     DataException,
     DuplicateTable,
@@ -43,6 +45,13 @@ def engine(tmp_path: Path) -> Engine:
     engine.close()
 
 
+def knn(
+    engine: Engine, name: str, column: str, query: np.ndarray, k: int, metric: str, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    result = engine.search(name, SearchRequest(column, query, k, metric, **options))
+    return result.positions, result.distances
+
+
 def seeded_vectors(n: int, seed: int = 7) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
 
@@ -57,7 +66,7 @@ def test_exact_knn_equals_numpy_brute_force(engine: Engine, metric: str) -> None
     vectors = seeded_vectors(500)
     fill(engine, vectors)
     query = seeded_vectors(1, seed=99)[0]
-    positions, distances = engine.search("docs", "embedding", query, 10, metric)
+    positions, distances = knn(engine, "docs", "embedding", query, 10, metric)
     if metric == "l2":
         expected = np.linalg.norm(vectors - query, axis=1)
     elif metric == "ip":
@@ -77,10 +86,10 @@ def test_descending_and_candidate_subset(engine: Engine) -> None:
     fill(engine, vectors)
     query = vectors[0]
     candidates = np.arange(100, 200, dtype=np.int64)
-    positions, _ = engine.search("docs", "embedding", query, 5, "l2", candidates=candidates)
+    positions, _ = knn(engine, "docs", "embedding", query, 5, "l2", candidates=candidates)
     expected = 100 + np.argsort(np.linalg.norm(vectors[100:] - query, axis=1))[:5]
     assert positions.tolist() == expected.tolist()
-    far, _ = engine.search("docs", "embedding", query, 3, "l2", descending=True)
+    far, _ = knn(engine, "docs", "embedding", query, 3, "l2", descending=True)
     assert far.tolist() == np.argsort(-np.linalg.norm(vectors - query, axis=1))[:3].tolist()
 
 
@@ -92,7 +101,7 @@ def test_rows_survive_reopen(tmp_path: Path) -> None:
     engine.close()
     reopened = Engine(tmp_path)
     assert reopened.row_count("docs") == 50
-    positions, _ = reopened.search("docs", "embedding", vectors[3], 1, "l2")
+    positions, _ = knn(reopened, "docs", "embedding", vectors[3], 1, "l2")
     assert reopened.take("docs", positions, "title") == ["t3"]
     assert reopened.take("docs", positions, "id") == [4]
     reopened.close()
@@ -146,7 +155,7 @@ def test_catalog_errors(engine: Engine) -> None:
         engine.drop_collection("missing")
     assert engine.drop_collection("missing", if_exists=True) is False
     with pytest.raises(UndefinedTable):
-        engine.search("missing", "embedding", np.zeros(DIM, np.float32), 1, "l2")
+        knn(engine, "missing", "embedding", np.zeros(DIM, np.float32), 1, "l2")
 
 
 def test_scalar_sql_runs_in_duckdb(engine: Engine) -> None:
@@ -164,6 +173,6 @@ def test_scalar_sql_runs_in_duckdb(engine: Engine) -> None:
 def test_cosine_zero_vectors_sort_last_with_nan(engine: Engine) -> None:
     vectors = np.array([[0] * DIM, [1] + [0] * (DIM - 1), [-1] + [0] * (DIM - 1)], np.float32)
     fill(engine, vectors)
-    positions, distances = engine.search("docs", "embedding", vectors[2], 3, "cosine")
+    positions, distances = knn(engine, "docs", "embedding", vectors[2], 3, "cosine")
     assert positions.tolist() == [2, 1, 0]
     assert distances[:2].tolist() == [0.0, 2.0] and np.isnan(distances[2])

@@ -1,0 +1,184 @@
+"""Sealed segments on disk and their index builds: persist, build, publish, reload.
+
+A sealed segment is recorded (ids file + manifest row) when it is sealed; its index file and
+manifest row are written when the build finishes. A restart reloads both and never rebuilds an
+index whose file is intact; a missing or torn file is rebuilt in the background while that
+segment is searched exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+
+from sqlvec.engine.builder import IndexBuilder
+from sqlvec.engine.collection import Collection, Segment
+from sqlvec.engine.index_types import IndexDef
+from sqlvec.engine.segment_files import SegmentFiles
+from sqlvec.engine.store import Store
+from sqlvec.engine.vector_index import build, deserialize, serialize
+
+log = logging.getLogger("sqlvec.indexing")
+
+
+class SegmentIndexing:
+    def __init__(self, store: Store, files: SegmentFiles, builder: IndexBuilder) -> None:
+        self.store = store
+        self.files = files
+        self.builder = builder
+
+    # sealing and building
+
+    def sealed(self, collection: Collection, segments: list[Segment], background: bool) -> None:
+        """Persist newly sealed segments and build their indexes (now, or in the worker)."""
+        for segment in segments:
+            self.record(collection, segment)
+            for column, definition in collection.indexes.items():
+                self.schedule(collection, segment, column, definition, background)
+
+    def record(self, collection: Collection, segment: Segment) -> None:
+        name = collection.spec.name
+        segment.ids_file = self.files.write_ids(name, segment.id, segment.ids)
+        self.store.record_segment(
+            name, segment.id, segment.partition, len(segment.ids), segment.ids_file
+        )
+
+    def schedule(
+        self,
+        collection: Collection,
+        segment: Segment,
+        column: str,
+        definition: IndexDef,
+        background: bool,
+    ) -> None:
+        if len(segment.ids) < definition.min_training_rows():
+            return  # too few rows to train: the segment stays exact
+        segment.building.add(column)
+        if background:
+            self.builder.submit(lambda: self.build(collection, segment, column, definition))
+        else:
+            self.build(collection, segment, column, definition)
+
+    def build(
+        self, collection: Collection, segment: Segment, column: str, definition: IndexDef
+    ) -> None:
+        try:
+            vectors = collection.rows.snapshot().vectors[column][segment.positions]
+            built = build(definition, vectors, segment.ids)
+            if collection.indexes.get(column) != definition or not collection.is_current(segment):
+                return  # dropped, replaced or compacted while this build ran
+            data = serialize(built)
+            name = collection.spec.name
+            file, checksum, size = self.files.write_index(name, segment.id, column, data)
+            self.store.record_segment_index(
+                name, segment.id, column, definition.name, file, checksum, size
+            )
+            segment.index_files[column] = file
+            segment.indexes[column] = built
+        finally:
+            segment.building.discard(column)
+
+    # index definitions
+
+    def create_index(self, collection: Collection, definition: IndexDef) -> None:
+        """Record the index and build it synchronously for every segment that can train it."""
+        column = definition.column
+        self.drop_index(collection, column)
+        collection.indexes[column] = definition
+        self.store.set_index(collection.spec.name, column, json.dumps(_definition_json(definition)))
+        for partition in collection.partitions.values():
+            if partition.growing.size >= definition.min_training_rows():
+                self.record(collection, collection.seal(partition))
+        for segment in collection.all_segments():
+            self.schedule(collection, segment, column, definition, background=False)
+
+    def drop_index(self, collection: Collection, column: str) -> None:
+        collection.indexes.pop(column, None)
+        self.store.set_index(collection.spec.name, column, None)
+        for segment in collection.all_segments():
+            segment.indexes.pop(column, None)
+            file = segment.index_files.pop(column, None)
+            if file is not None:
+                self.files.remove(collection.spec.name, file)
+
+    # restart
+
+    def load(self, collection: Collection) -> None:
+        """Rebuild segments from the manifest; rows in none of them are growing."""
+        name = collection.spec.name
+        for column, text in self.store.index_definitions(name):
+            collection.indexes[column] = IndexDef(**json.loads(text))
+        covered = np.zeros(len(collection.rows), dtype=bool)
+        for segment_id, partition_name, _, ids_file in self.store.segments(name):
+            segment = self._load_segment(collection, segment_id, partition_name, ids_file)
+            if segment is not None:
+                covered[segment.positions] = True
+        files = {(s, c): (f, crc) for s, c, _, f, crc, _ in self.store.segment_indexes(name)}
+        self._load_growing(collection, covered)
+        for segment in collection.all_segments():
+            self._load_indexes(collection, segment, files)
+
+    def _load_segment(
+        self, collection: Collection, segment_id: int, partition_name: str, ids_file: str
+    ) -> Segment | None:
+        collection.reserve_segment_ids(segment_id)
+        partition = collection.partitions.get(partition_name)
+        ids = self.files.read_ids(collection.spec.name, ids_file)
+        if partition is None or ids is None:
+            # Its rows fall back to the growing segment and are sealed again.
+            self.store.forget_segment(collection.spec.name, segment_id)
+            return None
+        positions = collection.rows.lookup(ids.tolist())
+        live = positions >= 0
+        order = np.argsort(positions[live], kind="stable")
+        segment = Segment(
+            segment_id, partition_name, positions[live][order], ids[live][order], ids_file
+        )
+        # Rows deleted since the index was written are still in it: searches exclude them.
+        segment.deleted_ids = np.sort(ids[~live])
+        partition.sealed = [*partition.sealed, segment]
+        return segment
+
+    def _load_growing(self, collection: Collection, covered: np.ndarray) -> None:
+        codes = collection.rows.partition_codes()
+        by_code = collection.partition_by_code()
+        uncovered = np.flatnonzero(~covered & ~collection.rows.deleted_mask())
+        for code, partition in by_code.items():
+            positions = uncovered[codes[uncovered] == code]
+            sealed = collection.add_to_growing(partition, positions)
+            self.sealed(collection, sealed, background=True)
+
+    def _load_indexes(
+        self,
+        collection: Collection,
+        segment: Segment,
+        files: dict[tuple[int, str], tuple[str, int]],
+    ) -> None:
+        for column, definition in collection.indexes.items():
+            entry = files.get((segment.id, column))
+            data = None
+            if entry is not None:
+                data = self.files.read_index(collection.spec.name, entry[0], entry[1])
+            if data is not None:
+                segment.indexes[column] = deserialize(definition, data)
+                segment.index_files[column] = entry[0] if entry else ""
+                continue
+            if entry is not None:
+                log.warning(
+                    "index file %s of %s is missing or torn: rebuilding",
+                    entry[0],
+                    collection.spec.name,
+                )
+            self.schedule(collection, segment, column, definition, background=True)
+
+
+def _definition_json(definition: IndexDef) -> dict[str, object]:
+    return {
+        "name": definition.name,
+        "column": definition.column,
+        "type": definition.type,
+        "metric": definition.metric,
+        "params": definition.params,
+    }
