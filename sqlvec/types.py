@@ -6,6 +6,9 @@ maps them to DuckDB column types. Only identity lives here: no encoding, no SQL.
 Python value conventions (what codecs accept and produce, what the engine returns):
 bool -> bool; int2/int4/int8/oid -> int; float4/float8 -> float; text/varchar/name/unknown -> str;
 vector -> 1-D numpy float32 array; NULL -> None.
+Arrays (`int8[]`, `vector[]`, ...) -> a list of element values in those conventions, None for
+NULL elements, nested lists for multi-dimensional arrays (so vector[] -> list of float32 numpy
+arrays); an empty array -> []. Lower bounds are not kept: every array is 1-based.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class PgType:
     typlen: int  # pg_type.typlen: fixed size in bytes, -1 for variable length
     array_oid: int = 0
     duckdb: str = "VARCHAR"  # the DuckDB type that stores values of this type
+    element_oid: int = 0  # pg_type.typelem of an array type; 0 for scalars
 
 
 BOOL = PgType(16, "bool", 1, 1000, "BOOLEAN")
@@ -39,6 +43,29 @@ VECTOR_OID = 16385
 VECTOR_ARRAY_OID = 16386
 VECTOR = PgType(VECTOR_OID, "vector", -1, VECTOR_ARRAY_OID, "FLOAT[]")
 
+# Array types: Bind parameters and result columns (`WHERE id = ANY($1)`, batches of vectors).
+BOOL_ARRAY = PgType(BOOL.array_oid, "_bool", -1, duckdb="BOOLEAN[]", element_oid=BOOL.oid)
+INT2_ARRAY = PgType(INT2.array_oid, "_int2", -1, duckdb="SMALLINT[]", element_oid=INT2.oid)
+INT4_ARRAY = PgType(INT4.array_oid, "_int4", -1, duckdb="INTEGER[]", element_oid=INT4.oid)
+INT8_ARRAY = PgType(INT8.array_oid, "_int8", -1, duckdb="BIGINT[]", element_oid=INT8.oid)
+FLOAT4_ARRAY = PgType(FLOAT4.array_oid, "_float4", -1, duckdb="FLOAT[]", element_oid=FLOAT4.oid)
+FLOAT8_ARRAY = PgType(FLOAT8.array_oid, "_float8", -1, duckdb="DOUBLE[]", element_oid=FLOAT8.oid)
+TEXT_ARRAY = PgType(TEXT.array_oid, "_text", -1, duckdb="VARCHAR[]", element_oid=TEXT.oid)
+VARCHAR_ARRAY = PgType(VARCHAR.array_oid, "_varchar", -1, duckdb="VARCHAR[]", element_oid=VARCHAR.oid)
+VECTOR_ARRAY = PgType(VECTOR_ARRAY_OID, "_vector", -1, duckdb="FLOAT[][]", element_oid=VECTOR_OID)
+
+ARRAY_TYPES: tuple[PgType, ...] = (
+    BOOL_ARRAY,
+    INT2_ARRAY,
+    INT4_ARRAY,
+    INT8_ARRAY,
+    FLOAT4_ARRAY,
+    FLOAT8_ARRAY,
+    TEXT_ARRAY,
+    VARCHAR_ARRAY,
+    VECTOR_ARRAY,
+)
+
 ALL_TYPES: tuple[PgType, ...] = (
     BOOL,
     INT2,
@@ -52,6 +79,7 @@ ALL_TYPES: tuple[PgType, ...] = (
     NAME,
     UNKNOWN,
     VECTOR,
+    *ARRAY_TYPES,
 )
 BY_OID: dict[int, PgType] = {t.oid: t for t in ALL_TYPES}
 
