@@ -51,7 +51,9 @@ INT8_ARRAY = PgType(INT8.array_oid, "_int8", -1, duckdb="BIGINT[]", element_oid=
 FLOAT4_ARRAY = PgType(FLOAT4.array_oid, "_float4", -1, duckdb="FLOAT[]", element_oid=FLOAT4.oid)
 FLOAT8_ARRAY = PgType(FLOAT8.array_oid, "_float8", -1, duckdb="DOUBLE[]", element_oid=FLOAT8.oid)
 TEXT_ARRAY = PgType(TEXT.array_oid, "_text", -1, duckdb="VARCHAR[]", element_oid=TEXT.oid)
-VARCHAR_ARRAY = PgType(VARCHAR.array_oid, "_varchar", -1, duckdb="VARCHAR[]", element_oid=VARCHAR.oid)
+VARCHAR_ARRAY = PgType(
+    VARCHAR.array_oid, "_varchar", -1, duckdb="VARCHAR[]", element_oid=VARCHAR.oid
+)
 VECTOR_ARRAY = PgType(VECTOR_ARRAY_OID, "_vector", -1, duckdb="FLOAT[][]", element_oid=VECTOR_OID)
 
 ARRAY_TYPES: tuple[PgType, ...] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,6 +274,10 @@ class Engine:
     def stats(self, name: str) -> list[tuple[Any, ...]]:
         return maintenance.stats(self.collection(name), self.indexing.files)
 
+    def stats_table(self, name: str) -> pa.Table:
+        """sqlvec_collection_stats(name) as a relation DuckDB can query."""
+        return maintenance.stats_table(self.stats(name))
+
     def analyze(self, name: str) -> list[tuple[Any, ...]]:
         return maintenance.analyze(self.collection(name))
 
@@ -282,9 +286,11 @@ class Engine:
 
     # scalar SQL
 
-    def run_sql(self, sql: str, params: Sequence[Any]) -> SqlResult:
+    def run_sql(
+        self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
+    ) -> SqlResult:
         try:
-            description, rows = self.store.query(sql, params)
+            description, rows = self.store.query(sql, params, relations)
         except duckdb.Error as exc:
             raise translate(exc) from exc
         columns = [(name, *pg_type_of(kind)) for name, kind in description]
@@ -292,9 +298,11 @@ class Engine:
         rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
         return SqlResult(columns, rows)
 
-    def describe_sql(self, sql: str) -> list[tuple[str, PgType, int]]:
+    def describe_sql(
+        self, sql: str, relations: Mapping[str, pa.Table] | None = None
+    ) -> list[tuple[str, PgType, int]]:
         try:
-            description = self.store.describe(sql)
+            description = self.store.describe(sql, relations)
         except duckdb.Error as exc:
             raise translate(exc) from exc
         return [(name, *pg_type_of(kind)) for name, kind in description]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sqlvec.engine.administration import execute_administration, stats_relations
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import InvalidParameterValue, Notice, SqlvecError
 from sqlvec.planner.plans import (
+    AnalyzePlan,
     ConstantPlan,
     CreateCollectionPlan,
     DropCollectionPlan,
@@ -22,20 +24,12 @@ from sqlvec.planner.plans import (
     ResultProjection,
     RowsContext,
     ShowCollectionsPlan,
+    ShowPartitionsPlan,
     VectorTopKPlan,
 )
 from sqlvec.vectors import check_same_dimensions
 
 MAX_TOP_K = 16384  # Milvus' limit on top-k
-
-
-@dataclass
-class Outcome:
-    tag: str
-    columns: list[OutputColumn] | None = None
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    parameter_status: dict[str, str] = field(default_factory=dict)
 
 
 class LimitError(SqlvecError):
@@ -65,7 +59,7 @@ def execute(
     if isinstance(node, ShowCollectionsPlan):
         rows = [(name,) for name in engine.collection_names()]
         return Outcome(f"SELECT {len(rows)}", list(node.columns), rows)
-    raise TypeError(f"no executor for {type(node).__name__}")
+    return execute_administration(engine, node, params)
 
 
 def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
@@ -76,8 +70,10 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
         return list(node.returning.columns) if node.returning else None
     if isinstance(node, ConstantPlan | ShowCollectionsPlan):
         return list(node.columns)
+    if isinstance(node, ShowPartitionsPlan | AnalyzePlan):
+        return list(node.columns)
     if isinstance(node, DuckPlan):
-        described = engine.describe_sql(node.describe_sql)
+        described = engine.describe_sql(node.describe_sql, stats_relations(engine, node))
         return _named(node, [OutputColumn(*column) for column in described])
     return None
 
@@ -161,7 +157,7 @@ def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
 
 
 def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:
-    result = engine.run_sql(plan.query.sql, plan.query.bind(params))
+    result = engine.run_sql(plan.query.sql, plan.query.bind(params), stats_relations(engine, plan))
     columns = _named(plan, [OutputColumn(*column) for column in result.columns])
     return Outcome(f"SELECT {len(result.rows)}", columns, result.rows)
 

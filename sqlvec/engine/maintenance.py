@@ -5,25 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from sqlvec.engine.collection import Collection, Segment
 from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.segment_files import SegmentFiles
 
-STATS_COLUMNS = (
-    ("partition", "text"),
-    ("segment", "int8"),
-    ("state", "text"),
-    ("row_count", "int8"),
-    ("deleted_count", "int8"),
-    ("index_type", "text"),
-    ("bytes_on_disk", "int8"),
-)
-ANALYZE_COLUMNS = (
-    ("column_name", "text"),
-    ("finding", "text"),
-    ("value", "text"),
-    ("advice", "text"),
+STATS_SCHEMA = pa.schema(
+    [
+        ("partition", pa.string()),
+        ("segment", pa.int64()),
+        ("state", pa.string()),
+        ("row_count", pa.int64()),
+        ("deleted_count", pa.int64()),
+        ("index_type", pa.string()),
+        ("bytes_on_disk", pa.int64()),
+    ]
 )
 
 
@@ -49,7 +46,6 @@ def stats(collection: Collection, files: SegmentFiles) -> list[tuple[Any, ...]]:
     """One row per segment: partition, segment, state, rows, deleted rows, index, bytes."""
     deleted = collection.rows.deleted_mask()
     rows: list[tuple[Any, ...]] = []
-    name = collection.spec.name
     for partition in sorted(collection.partitions.values(), key=lambda p: p.code):
         for segment in partition.sealed:
             rows.append(_segment_row(collection, segment, files))
@@ -66,8 +62,20 @@ def stats(collection: Collection, files: SegmentFiles) -> list[tuple[Any, ...]]:
                 0,
             )
         )
-    del name
     return rows
+
+
+def stats_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    columns: list[tuple[Any, ...]] = (
+        list(zip(*rows, strict=True)) if rows else [()] * len(STATS_SCHEMA)
+    )
+    return pa.table(
+        [
+            pa.array(list(values), type=f.type)
+            for values, f in zip(columns, STATS_SCHEMA, strict=True)
+        ],
+        schema=STATS_SCHEMA,
+    )
 
 
 def _segment_row(collection: Collection, segment: Segment, files: SegmentFiles) -> tuple[Any, ...]:

@@ -17,7 +17,6 @@ from sqlvec.engine.search import knn, pairwise
 from sqlvec.engine.vector_index import DEFAULT_NPROBE, BuiltIndex, SearchSettings, nlist_of
 from sqlvec.errors import InvalidParameterValue
 
-
 # Lossy codes rank candidates approximately: fetch more of them and re-rank by exact distance
 # (Faiss' IndexRefine idea), so compression costs little recall.
 REFINE_FACTOR = {"ivf_pq": 4, "ivf_sq8": 2, "faiss": 2}

@@ -7,7 +7,8 @@ threads). Every write is one DuckDB transaction, committed before the client is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -262,23 +263,44 @@ class Store:
             )
 
     def query(
-        self, sql: str, params: Sequence[Any]
+        self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
     ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
-        """Run scalar SQL (DuckDB dialect); returns ([(name, duckdb type)], rows)."""
-        cursor = self.cursor()
-        cursor.execute(sql, list(params))
-        if cursor.description is None:
-            return [], []
-        description = [(column[0], str(column[1])) for column in cursor.description]
-        return description, cursor.fetchall()
+        """Run scalar SQL (DuckDB dialect); returns ([(name, duckdb type)], rows).
 
-    def describe(self, sql: str) -> list[tuple[str, str]]:
+        `relations` are Arrow tables the statement reads by name (table functions' results).
+        """
+        cursor = self.cursor()
+        with _registered(cursor, relations or {}):
+            cursor.execute(sql, list(params))
+            if cursor.description is None:
+                return [], []
+            description = [(column[0], str(column[1])) for column in cursor.description]
+            return description, cursor.fetchall()
+
+    def describe(
+        self, sql: str, relations: Mapping[str, pa.Table] | None = None
+    ) -> list[tuple[str, str]]:
         """Result column names and DuckDB types of a query, without running it."""
-        rows = self.cursor().execute(f"DESCRIBE {sql}").fetchall()
+        cursor = self.cursor()
+        with _registered(cursor, relations or {}):
+            rows = cursor.execute(f"DESCRIBE {sql}").fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.cursor())
+
+
+@contextmanager
+def _registered(
+    cursor: duckdb.DuckDBPyConnection, relations: Mapping[str, pa.Table]
+) -> Iterator[None]:
+    for name, table in relations.items():
+        cursor.register(name, table)
+    try:
+        yield
+    finally:
+        for name in relations:
+            cursor.unregister(name)
 
 
 class _Transaction:

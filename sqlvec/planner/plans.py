@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.types import TEXT, PgType
+from sqlvec.engine.index_types import IndexDef
+from sqlvec.types import INT8, TEXT, PgType
 
 Params = Sequence[Any]
 Evaluator = Callable[[Params], Any]
@@ -112,6 +113,8 @@ class DuckPlan:
     query: DuckSql
     describe_sql: str  # the query with parameters as typed NULLs, for Describe before Bind
     column_names: tuple[str, ...] | None = None
+    # Table functions in FROM (sqlvec_collection_stats('docs')): relation name -> collection.
+    stats_relations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,75 @@ class Plan:
 
     node: Any
     param_types: list[PgType] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CreatePartitionPlan:
+    collection: str
+    tag: str
+    if_not_exists: bool
+
+
+@dataclass(frozen=True)
+class DropPartitionPlan:
+    collection: str
+    tag: str
+    if_exists: bool
+
+
+@dataclass(frozen=True)
+class ShowPartitionsPlan:
+    collection: str
+    columns: tuple[OutputColumn, ...] = (
+        OutputColumn("partition", TEXT),
+        OutputColumn("row_count", INT8),
+    )
+
+
+@dataclass(frozen=True)
+class CreateIndexPlan:
+    collection: str
+    definition: IndexDef
+    if_not_exists: bool
+
+
+@dataclass(frozen=True)
+class DropIndexPlan:
+    name: str | None  # None: every index of `collection`
+    collection: str | None
+    if_exists: bool
+
+
+@dataclass(frozen=True)
+class FlushPlan:
+    collections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompactPlan:
+    collection: str
+
+
+@dataclass(frozen=True)
+class AnalyzePlan:
+    collections: tuple[str, ...]
+    columns: tuple[OutputColumn, ...] = (
+        OutputColumn("collection", TEXT),
+        OutputColumn("column_name", TEXT),
+        OutputColumn("finding", TEXT),
+        OutputColumn("value", TEXT),
+        OutputColumn("advice", TEXT),
+    )
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    collection: str
+    ids: DuckSql  # selects the ids of the rows to delete
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    collection: str
+    columns: tuple[str, ...]
+    rows: DuckSql  # selects the id, then the new value of each column, of each matching row

@@ -1,8 +1,9 @@
 """Values <-> wire bytes, in text (format 0) and binary (format 1), chosen by type OID.
 
 Text forms and error messages follow PostgreSQL's input/output functions (pgvector's for
-`vector`). OIDs without a codec of their own are handled as text, as PostgreSQL does for types it
-receives as `unknown`.
+`vector`). Arrays of those types go through `arrays`, each element through its type's codec.
+OIDs without a codec of their own are handled as text, as PostgreSQL does for types it receives
+as `unknown`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlvec.errors import (
 )
 from sqlvec.floats import float4_text, float8_text
 from sqlvec.types import (
+    ARRAY_TYPES,
     BOOL,
     FLOAT4,
     FLOAT8,
@@ -38,6 +40,7 @@ from sqlvec.types import (
     PgType,
 )
 from sqlvec.vectors import checked_vector, format_vector, parse_vector
+from sqlvec.wire.arrays import ArrayCodec, ElementCodec, WrongBinaryLength
 from sqlvec.wire.buffer import decode_utf8
 from sqlvec.wire.handler import ColumnDesc
 
@@ -52,10 +55,6 @@ _VECTOR_HEADER = struct.Struct("!hh")  # dim, unused: int16 in pgvector's vector
 _FLOAT4 = struct.Struct("f")
 
 
-class _WrongBinaryLength(Exception):
-    """A binary parameter of the wrong size; decode_parameter names the parameter."""
-
-
 def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, position: int) -> Any:
     """Decode one Bind parameter (`position` is 1-based, for the error message)."""
     if data is None:
@@ -64,7 +63,7 @@ def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, posit
     decode = decoders.get(pgtype.oid, decoders[TEXT.oid])
     try:
         return decode(data)
-    except _WrongBinaryLength:
+    except WrongBinaryLength:
         raise InvalidBinaryRepresentation(
             f"incorrect binary data format in bind parameter {position}"
         ) from None
@@ -219,7 +218,7 @@ _TEXT_DECODERS: dict[int, ValueDecoder] = {
 def _fixed_size_decoder(layout: struct.Struct) -> ValueDecoder:
     def decode(data: bytes) -> Any:
         if len(data) != layout.size:
-            raise _WrongBinaryLength
+            raise WrongBinaryLength
         return layout.unpack(data)[0]
 
     return decode
@@ -228,12 +227,12 @@ def _fixed_size_decoder(layout: struct.Struct) -> ValueDecoder:
 def _decode_vector_binary(data: bytes) -> np.ndarray:
     """pgvector's binary form: int16 dim, int16 unused (0), dim big-endian float32s."""
     if len(data) < _VECTOR_HEADER.size:
-        raise _WrongBinaryLength
+        raise WrongBinaryLength
     dim, unused = _VECTOR_HEADER.unpack_from(data)
     if unused != 0:
         raise DataException(f"expected unused to be 0, not {unused}")
     if len(data) != _VECTOR_HEADER.size + 4 * dim:
-        raise _WrongBinaryLength
+        raise WrongBinaryLength
     values = np.frombuffer(data, dtype=">f4", count=dim, offset=_VECTOR_HEADER.size)
     return checked_vector(values.astype(np.float32))
 
@@ -249,3 +248,43 @@ _BINARY_DECODERS: dict[int, ValueDecoder] = {
     VECTOR_OID: _decode_vector_binary,
     **dict.fromkeys(_TEXT_TYPE_OIDS, decode_utf8),
 }
+
+
+# --- arrays ----------------------------------------------------------------------------------
+
+# Fixed-size elements whose arrays decode and encode in bulk (see ArrayCodec).
+_NUMPY_DTYPES = {
+    BOOL.oid: "?",
+    INT2.oid: ">i2",
+    INT4.oid: ">i4",
+    INT8.oid: ">i8",
+    FLOAT4.oid: ">f4",
+    FLOAT8.oid: ">f8",
+}
+
+
+def _element_codec(oid: int) -> ElementCodec:
+    decode = _TEXT_DECODERS[oid]
+    return ElementCodec(
+        oid,
+        # The array literal is already checked UTF-8; text elements need no second pass.
+        decode_text=str if oid in _TEXT_TYPE_OIDS else lambda text: decode(text.encode()),
+        encode_text=_TEXT_ENCODERS[oid],
+        decode_binary=_BINARY_DECODERS[oid],
+        encode_binary=_BINARY_ENCODERS[oid],
+        numpy_dtype=_NUMPY_DTYPES.get(oid),
+        may_need_quotes=oid in _TEXT_TYPE_OIDS or oid == VECTOR_OID,
+        is_sequence=oid == VECTOR_OID,
+    )
+
+
+def _register_arrays() -> None:
+    for array_type in ARRAY_TYPES:
+        codec = ArrayCodec(_element_codec(array_type.element_oid))
+        _TEXT_DECODERS[array_type.oid] = codec.decode_text
+        _TEXT_ENCODERS[array_type.oid] = codec.encode_text
+        _BINARY_DECODERS[array_type.oid] = codec.decode_binary
+        _BINARY_ENCODERS[array_type.oid] = codec.encode_binary
+
+
+_register_arrays()
