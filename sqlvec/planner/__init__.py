@@ -9,6 +9,7 @@ from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import CreateCollection, DropCollection, ShowCollections
 from sqlvec.planner.context import Catalog, PlanContext
 from sqlvec.planner.ddl import plan_create, plan_drop
+from sqlvec.planner.dml import plan_delete, plan_update
 from sqlvec.planner.insert import plan_insert
 from sqlvec.planner.plans import Plan, ShowCollectionsPlan
 from sqlvec.planner.select import plan_select
@@ -41,9 +42,10 @@ def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
         return plan_insert(statement, ctx)
     if isinstance(statement, exp.Query):
         return plan_select(statement, ctx)
-    if isinstance(statement, exp.Update | exp.Delete):
-        verb = "UPDATE" if isinstance(statement, exp.Update) else "DELETE"
-        raise FeatureNotSupported(f"{verb} is not supported yet")
+    if isinstance(statement, exp.Delete):
+        return plan_delete(statement, ctx)
+    if isinstance(statement, exp.Update):
+        return plan_update(statement, ctx)
     raise FeatureNotSupported(f"statement is not supported: {_describe(statement)}")
 
 

@@ -12,6 +12,7 @@ from sqlvec.planner.logical import Filter, Limit, LogicalNode, Output, Project, 
 from sqlvec.planner.physical import to_physical
 from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
 from sqlvec.planner.rules import RULES
+from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import compile_value
 from sqlvec.types import TEXT, UNKNOWN
 
@@ -46,15 +47,17 @@ def plan_select(select: exp.Query, ctx: PlanContext) -> object:
 
 
 def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
+    names = _column_names(statement)
+    statement, relations = replace_table_functions(statement, ctx)
     specs = [
         ctx.catalog.spec(table.name)
         for table in statement.find_all(exp.Table)
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
-    names = _column_names(statement)
     query = to_duck_sql(statement, ctx.constants)
-    return DuckPlan(query, describe_sql(statement, ctx.constants, ctx.params), names)
+    describe = describe_sql(statement, ctx.constants, ctx.params)
+    return DuckPlan(query, describe, names, relations)
 
 
 def _uses_vectors(node: exp.Expr) -> bool:

@@ -48,7 +48,9 @@ _ESCAPED = re.compile(rb'(["\\])')
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 # A one-dimensional literal without quotes, escapes or nesting: split on commas directly.
 _SIMPLE_LITERAL = re.compile(r'[ \t\n\r\f\v]*\{([^{}"\\]*)\}[ \t\n\r\f\v]*')
-_DIMENSION_ITEM = re.compile(r"[ \t\n\r\f\v]*\[([+-]?[0-9]+)(?::([+-]?[0-9]+))?\]")
+_SPACE_CHARACTERS = frozenset(_SPACE)
+_BOUND = re.compile(r"[0-9+-]*")
+_LEADING_INTEGER = re.compile(r"[+-]?[0-9]+")
 _TOKEN = re.compile(
     r"""
       (?P<space>[ \t\n\r\f\v]+)
@@ -57,7 +59,8 @@ _TOKEN = re.compile(
     | (?P<delimiter>,)
     | "(?P<quoted>(?:[^"\\]|\\.)*)"
     | (?P<unterminated>"(?:[^"\\]|\\.)*\\?)
-    | (?P<plain>(?:[^{}",\\ \t\n\r\f\v]|\\.)+(?:[ \t\n\r\f\v]+(?:[^{}",\\ \t\n\r\f\v]|\\.)+)*)
+    | (?P<plain>(?:[^{}",\\ \t\n\r\f\v]|\\.)+(?:[ \t\n\r\f\v]+(?:[^{}",\\ \t\n\r\f\v]|\\.)+)*
+        (?:[ \t\n\r\f\v]*\\\Z)?)  # a backslash ending the input: "Unexpected end of input."
     | (?P<backslash>\\)
     """,
     re.VERBOSE | re.DOTALL,
@@ -272,33 +275,53 @@ def _parse_literal(text: str) -> tuple[list[int], list[str | None]]:
 def _dimension_decoration(text: str) -> tuple[list[int] | None, int]:
     """Explicit dimensions (`[1:3]={...}`), if any, and where the braces start."""
     declared: list[int] = []
-    position = 0
-    while True:
-        match = _DIMENSION_ITEM.match(text, position)
-        if match is None:
-            break
+    position = _skip_space(text, 0)
+    while text[position : position + 1] == "[":
         if len(declared) == MAX_DIMENSIONS:
             raise _too_many_dimensions(len(declared) + 1)
-        first, second = match.group(1), match.group(2)
-        lower, upper = (int(first), int(second)) if second is not None else (1, int(first))
-        if upper < lower:
+        first, position = _bound(text, position + 1)
+        if not first:
+            raise _malformed(text, '"[" must introduce explicitly-specified array dimensions.')
+        lower, upper = 1, first
+        if text[position : position + 1] == ":":
+            lower = _atoi(first)
+            upper, position = _bound(text, position + 1)
+            if not upper:
+                raise _malformed(text, "Missing array dimension value.")
+        if text[position : position + 1] != "]":
+            raise _malformed(text, 'Missing "]" after array dimensions.')
+        if _atoi(upper) < lower:
             raise _ArraySubscriptError("upper bound cannot be less than lower bound")
-        declared.append(upper - lower + 1)
-        position = match.end()
-    stripped = position + len(text[position:]) - len(text[position:].lstrip(_SPACE))
-    if text[stripped : stripped + 1] == "[":
-        raise _malformed(text, '"[" must introduce explicitly-specified array dimensions.')
+        declared.append(_atoi(upper) - lower + 1)
+        position = _skip_space(text, position + 1)
     if not declared:
-        if text[stripped : stripped + 1] != "{":
+        if text[position : position + 1] != "{":
             raise _malformed(text, 'Array value must start with "{" or dimension information.')
-        return None, stripped
-    if text[stripped : stripped + 1] != "=":
+        return None, position
+    if text[position : position + 1] != "=":
         raise _malformed(text, 'Missing "=" after array dimensions.')
-    after = stripped + 1
-    position = after + len(text[after:]) - len(text[after:].lstrip(_SPACE))
+    position = _skip_space(text, position + 1)
     if text[position : position + 1] != "{":
         raise _malformed(text, 'Array contents must start with "{".')
     return declared, position
+
+
+def _skip_space(text: str, position: int) -> int:
+    while text[position : position + 1] in _SPACE_CHARACTERS:
+        position += 1
+    return position
+
+
+def _bound(text: str, position: int) -> tuple[str, int]:
+    """A run of digits and signs, as array_in scans a bound before atoi() reads it."""
+    match = _BOUND.match(text, position)
+    assert match is not None  # the pattern matches the empty string too
+    return match.group(), match.end()
+
+
+def _atoi(text: str) -> int:
+    match = _LEADING_INTEGER.match(text)
+    return int(match.group()) if match else 0
 
 
 class _LiteralParser:

@@ -136,7 +136,7 @@ def test_create_collection_without_primary_key_gets_generated_id() -> None:
             FeatureNotSupported,
         ),
         ("SELECT id FROM docs WHERE embedding <-> '[1,2,3]' < 1", FeatureNotSupported),
-        ("DELETE FROM docs WHERE id = 1", FeatureNotSupported),
+        ("DELETE FROM docs WHERE embedding <-> '[1,2,3]' < 1", FeatureNotSupported),
         ("CREATE COLLECTION c (name TEXT PRIMARY KEY, e VECTOR(2))", FeatureNotSupported),
     ],
 )
