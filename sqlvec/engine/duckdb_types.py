@@ -9,7 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, TEXT, VECTOR, PgType
+from sqlvec.types import (
+    ARRAY_TYPES,
+    BOOL,
+    FLOAT4,
+    FLOAT8,
+    INT2,
+    INT4,
+    INT8,
+    TEXT,
+    VECTOR,
+    PgType,
+)
 
 _FIXED = {
     "BOOLEAN": BOOL,
@@ -25,6 +36,8 @@ _FIXED = {
     "VARCHAR": TEXT,
 }
 _FLOAT_ARRAY = re.compile(r"FLOAT\[(\d+)\]")
+# DuckDB lists (`BIGINT[]`) as Postgres arrays; fixed-size FLOAT[d] arrays are vectors.
+_ARRAYS = {t.element_oid: t for t in ARRAY_TYPES}
 
 
 def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
@@ -34,8 +47,8 @@ def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
     match = _FLOAT_ARRAY.fullmatch(duckdb_type)
     if match:
         return VECTOR, int(match.group(1))
-    if duckdb_type == "FLOAT[]":
-        return VECTOR, -1
+    if duckdb_type.endswith("[]") and duckdb_type[:-2] in _FIXED:
+        return _ARRAYS.get(_FIXED[duckdb_type[:-2]].oid, TEXT), -1
     if duckdb_type.startswith("DECIMAL") or duckdb_type in ("HUGEINT", "UBIGINT"):
         # No numeric codec yet: exact decimals travel as text, as Postgres' text format would.
         return TEXT, -1

@@ -12,7 +12,9 @@ from sqlvec.planner.values import declared_type
 from sqlvec.types import INT2, INT4, INT8, VECTOR
 from sqlvec.vectors import MAX_DIM
 
-_OPTIONS = ("metric",)
+_OPTIONS = ("metric", "segment_rows", "index_file_size")
+SEGMENT_ROWS_RANGE = (1, 100_000_000)
+INDEX_FILE_SIZE_MB_RANGE = (1, 4096)  # Milvus 1.x: the size of a segment's vectors, in MB
 _SERIAL_TYPES = {"bigserial": INT8, "serial8": INT8, "serial": INT4, "serial4": INT4}
 _INTEGER_KEYS = {INT2.oid, INT4.oid, INT8.oid}
 
@@ -23,6 +25,7 @@ def plan_create(node: CreateCollection) -> CreateCollectionPlan:
     options = _options(node)
     metric = check_metric(str(options.pop("metric", "l2")))
     columns = _columns(schema, name)
+    options = _segment_rows(options, columns)
     spec = CollectionSpec(name, tuple(columns), metric, options)
     tag = "CREATE COLLECTION" if node.args.get("kind") == "COLLECTION" else "CREATE TABLE"
     return CreateCollectionPlan(spec, bool(node.args.get("exists")), tag)
@@ -45,6 +48,37 @@ def _options(node: CreateCollection) -> dict[str, object]:
         value = prop.args.get("value")
         options[key] = value.name if isinstance(value, exp.Expr) else value
     return options
+
+
+def _segment_rows(options: dict[str, object], columns: list[ColumnSpec]) -> dict[str, object]:
+    """Segment size in rows, from `segment_rows` or Milvus' `index_file_size` (MB of vectors)."""
+    if "segment_rows" in options and "index_file_size" in options:
+        raise InvalidParameterValue("give segment_rows or index_file_size, not both")
+    if "segment_rows" in options:
+        return {
+            **options,
+            "segment_rows": _bounded("segment_rows", options["segment_rows"], *SEGMENT_ROWS_RANGE),
+        }
+    if "index_file_size" in options:
+        megabytes = _bounded(
+            "index_file_size", options.pop("index_file_size"), *INDEX_FILE_SIZE_MB_RANGE
+        )
+        row_bytes = 4 * sum(c.dim or 0 for c in columns if c.is_vector) or 8
+        return {**options, "segment_rows": max(1, megabytes * 2**20 // row_bytes)}
+    return options
+
+
+def _bounded(name: str, value: object, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidParameterValue(f'invalid value for parameter "{name}": "{value}"') from None
+    if not low <= number <= high:
+        raise InvalidParameterValue(
+            f'value {number} out of bounds for parameter "{name}"',
+            detail=f"Valid values are between {low} and {high}.",
+        )
+    return number
 
 
 def _columns(schema: exp.Schema, table: str) -> list[ColumnSpec]:

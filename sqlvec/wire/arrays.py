@@ -3,7 +3,8 @@
 The structure of an array - braces, quoting and escaping in text; the header, dimensions and
 per-element lengths in binary - lives here. Each element goes through its own type's codec,
 which `codecs` hands over as an `ElementCodec`. Every count and length a client sends is checked
-against the bytes actually present before anything is allocated for it.
+against the bytes actually present before anything is allocated for it. Binary data that runs
+out is 22P03 here, as for scalars, where PostgreSQL says 08P01 for some fields.
 
 Python values: a list of element values (None for NULL elements), nested lists for
 multi-dimensional arrays, [] for an empty array. Lower bounds other than 1 are accepted, as
@@ -35,6 +36,33 @@ MAX_ARRAY_SIZE = 0x3FFFFFFF // 8  # PostgreSQL's MaxArraySize: MaxAllocSize / si
 # OIDs below FirstGenbkiObjectId are the same on every server; array_recv only insists on a
 # matching element type when both OIDs are such built-in ones (pgvector's OID is not).
 _BUILTIN_OID_LIMIT = 10_000
+
+# format_type() of the built-in types a client may name as an element type; "???" for others,
+# as PostgreSQL prints OIDs it has no type for.
+_TYPE_NAMES = {
+    16: "boolean",
+    17: "bytea",
+    18: '"char"',
+    19: "name",
+    20: "bigint",
+    21: "smallint",
+    23: "integer",
+    25: "text",
+    26: "oid",
+    114: "json",
+    700: "real",
+    701: "double precision",
+    705: "unknown",
+    1042: "character",
+    1043: "character varying",
+    1082: "date",
+    1083: "time without time zone",
+    1114: "timestamp without time zone",
+    1184: "timestamp with time zone",
+    1700: "numeric",
+    2950: "uuid",
+    3802: "jsonb",
+}
 
 _HEADER = struct.Struct("!iiI")  # ndim, has-null flag, element type OID
 _DIMENSION = struct.Struct("!ii")  # length, lower bound
@@ -98,6 +126,7 @@ class ArrayCodec:
     def __init__(self, element: ElementCodec) -> None:
         self._element = element
         self._record: np.dtype[Any] | None = None
+        self._element_size = 0
         if element.numpy_dtype is not None:
             # Each element: int32 length, then the value; packed, so it matches the wire.
             storage = "u1" if element.numpy_dtype == "?" else element.numpy_dtype
@@ -142,7 +171,10 @@ class ArrayCodec:
             and element_oid < _BUILTIN_OID_LIMIT
             and expected_oid < _BUILTIN_OID_LIMIT
         ):
-            raise DatatypeMismatch("wrong element type")
+            raise DatatypeMismatch(
+                f"binary data has array element type {element_oid} ({_type_name(element_oid)}) "
+                f"instead of expected {expected_oid} ({_type_name(expected_oid)})"
+            )
         offset = _HEADER.size + ndim * _DIMENSION.size
         if len(data) < offset:
             raise _insufficient_data()
@@ -452,6 +484,10 @@ def _element_count(dims: Sequence[int]) -> int:
         if count > MAX_ARRAY_SIZE:
             raise _too_large()
     return count if dims else 0
+
+
+def _type_name(oid: int) -> str:
+    return _TYPE_NAMES.get(oid, "???")
 
 
 def _malformed(text: str, detail: str) -> InvalidTextRepresentation:

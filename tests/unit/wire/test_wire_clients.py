@@ -7,11 +7,16 @@ import struct
 from collections.abc import Iterator
 
 import asyncpg
+import numpy as np
 import psycopg
 import pytest
 from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
+from psycopg.adapt import Dumper
+from psycopg.pq import Format, TransactionStatus
+from psycopg.types import TypeInfo
 from wire_fakes import BACKEND_KEY, FakeServer
+
+from sqlvec.types import INT2_ARRAY, INT8_ARRAY, VECTOR_ARRAY, VECTOR_ARRAY_OID, VECTOR_OID
 
 
 @pytest.fixture
@@ -52,6 +57,83 @@ def test_psycopg_multiple_statements_give_multiple_results(conn: psycopg.Connect
 def test_psycopg_extended_protocol_with_parameters(conn: psycopg.Connection) -> None:
     cur = conn.execute("select %s::int8, %s::vector, %s::text", (5, "[1,2]", None))
     assert cur.fetchone() == (5, "[1,2]", None)
+
+
+@pytest.mark.parametrize("placeholder", ["%s", "%b"])
+def test_psycopg_sends_lists_as_array_parameters(
+    server: FakeServer, conn: psycopg.Connection, placeholder: str
+) -> None:
+    handler = server.handlers[0]
+    # psycopg types a list of ints by its largest element (int2[] here), as text for %s and
+    # as array_send's binary form for %b; the statement keeps the type the client declared.
+    cur = conn.execute(f"select {placeholder}::int8[]", ([1, 2, 3],))
+    assert cur.fetchone() == ([1, 2, 3],)
+    assert handler.bound_params[-1] == [[1, 2, 3]]
+    assert handler.statements[""].param_types == [INT2_ARRAY]
+
+    cur = conn.execute(f"select {placeholder}::int8[]", ([1, None, 2**40],))
+    assert cur.fetchone() == ([1, None, 2**40],)
+    assert handler.statements[""].param_types == [INT8_ARRAY]
+
+    cur = conn.execute(f"select {placeholder}::int8[]", ([[1, 2], [3, 4]],))
+    assert cur.fetchone() == ([[1, 2], [3, 4]],)
+
+
+def test_psycopg_untyped_list_takes_the_parameter_type_the_server_reports(
+    server: FakeServer, conn: psycopg.Connection
+) -> None:
+    # A list of strings goes out as text with OID 0: the fake reports int8[] and decodes it so.
+    cur = conn.execute("select %s::int8[]", (["1", "2", None],))
+    assert cur.fetchone() == ([1, 2, None],)
+    assert server.handlers[0].statements[""].param_types == [INT8_ARRAY]
+    assert server.handlers[0].bound_params[-1] == [[1, 2, None]]
+
+
+def test_psycopg_binary_cursor_receives_binary_arrays(conn: psycopg.Connection) -> None:
+    cur = conn.cursor(binary=True)
+    cur.execute("select %b::int8[], %b::text[]", ([5, None, -7], ["a b", None, 'q"']))
+    assert cur.fetchone() == ([5, None, -7], ["a b", None, 'q"'])
+    assert cur.pgresult is not None and cur.pgresult.fformat(0) == 1
+
+
+class _VectorTextDumper(Dumper):
+    oid = VECTOR_OID
+
+    def dump(self, obj: np.ndarray) -> bytes:
+        return ("[" + ",".join(map(str, obj.tolist())) + "]").encode()
+
+
+class _VectorBinaryDumper(Dumper):
+    format = Format.BINARY
+    oid = VECTOR_OID
+
+    def dump(self, obj: np.ndarray) -> bytes:
+        return struct.pack(f"!hh{len(obj)}f", len(obj), 0, *obj.tolist())
+
+
+@pytest.mark.parametrize("placeholder", ["%t", "%b"])
+def test_psycopg_sends_vector_batches_as_vector_arrays(
+    server: FakeServer, conn: psycopg.Connection, placeholder: str
+) -> None:
+    # What pgvector's psycopg adapter sets up: the vector type by OID, dumpers for numpy arrays.
+    TypeInfo("vector", VECTOR_OID, VECTOR_ARRAY_OID).register(conn)
+    conn.adapters.register_dumper(np.ndarray, _VectorTextDumper)
+    conn.adapters.register_dumper(np.ndarray, _VectorBinaryDumper)
+    batch = [np.array([1, 2.5], dtype=np.float32), np.array([-3], dtype=np.float32)]
+    cur = conn.execute(f"select {placeholder}::vector[]", (batch,))
+    assert cur.fetchone() == (["[1,2.5]", "[-3]"],)  # no vector loader: elements as text
+    handler = server.handlers[0]
+    assert handler.statements[""].param_types == [VECTOR_ARRAY]
+    (decoded,) = handler.bound_params[-1]
+    assert [v.dtype for v in decoded] == [np.float32, np.float32]
+    assert [v.tolist() for v in decoded] == [[1.0, 2.5], [-3.0]]
+
+
+def test_psycopg_array_parameter_errors_carry_sqlstate(conn: psycopg.Connection) -> None:
+    conn.autocommit = True
+    with pytest.raises(pg_errors.InvalidTextRepresentation, match="malformed array literal"):
+        conn.execute("select %s::int8[]", ("{1,,2}",))
+    assert conn.execute("select %b::int8[]", ([8],)).fetchone() == ([8],)
 
 
 def test_psycopg_prepared_statement_is_reused(server: FakeServer, conn: psycopg.Connection) -> None:

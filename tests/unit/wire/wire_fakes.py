@@ -26,7 +26,17 @@ from sqlvec.errors import (
     Notice,
     SyntaxError,
 )
-from sqlvec.types import BY_SQL_NAME, FLOAT8, INT4, INT8, TEXT, VECTOR, PgType, type_by_oid
+from sqlvec.types import (
+    BY_OID,
+    BY_SQL_NAME,
+    FLOAT8,
+    INT4,
+    INT8,
+    TEXT,
+    VECTOR,
+    PgType,
+    type_by_oid,
+)
 from sqlvec.wire.handler import ColumnDesc, QueryResult, Row, StatementDesc, TransactionStatus
 from sqlvec.wire.protocol import serve_connection
 
@@ -50,7 +60,7 @@ STARTUP_STATUS = {
     "TimeZone": "Etc/UTC",
 }
 BACKEND_KEY = (4242, 987654321)
-_CAST = re.compile(r"\$(\d+)::(\w+)")
+_CAST = re.compile(r"\$(\d+)::(\w+)(\[\])?")
 
 
 @dataclass
@@ -206,15 +216,20 @@ def _divide_by_zero(_: list[Any]) -> QueryResult:
 
 
 def _echo_statement(text: str, param_oids: list[int]) -> _Statement:
-    """`select $1::int8, $2::vector`: one row echoing the parameters, typed by the casts."""
+    """`select $1::int8, $2::vector[]`: one row echoing the parameters, typed by the casts."""
     casts = _CAST.findall(text)
-    cast_types = [BY_SQL_NAME.get(type_name, TEXT) for _, type_name in casts]
+    cast_types = [_cast_type(type_name, array) for _, type_name, array in casts]
     param_types = [
         type_by_oid(param_oids[i]) if i < len(param_oids) and param_oids[i] else cast_type
         for i, cast_type in enumerate(cast_types)
     ]
     columns = [ColumnDesc(t.name, t) for t in cast_types]
     return _Statement(param_types, columns, lambda params: _select(columns, [tuple(params)]))
+
+
+def _cast_type(type_name: str, array: str) -> PgType:
+    element = BY_SQL_NAME.get(type_name, TEXT)
+    return BY_OID[element.array_oid] if array else element
 
 
 class FakeServer:
