@@ -148,7 +148,7 @@ def _project(
 
 def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
     rows = [[value(params) for value in row] for row in plan.rows]
-    positions = engine.insert(plan.collection, plan.columns, rows)
+    positions = engine.insert(plan.collection, plan.columns, rows, plan.partition)
     tag = f"INSERT 0 {len(positions)}"
     if plan.returning is None:
         return Outcome(tag)

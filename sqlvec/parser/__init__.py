@@ -17,10 +17,17 @@ from sqlvec.parser.diagnostics import PositionedParseError, syntax_error, tokeni
 from sqlvec.parser.dialect import DIALECT, Sqlvec
 from sqlvec.parser.grammar import SqlvecParser
 from sqlvec.parser.nodes import (
+    AnalyzeCollection,
+    Compact,
     CosineDistance,
     CreateCollection,
+    CreatePartition,
+    CreateVectorIndex,
     DefaultValue,
     DropCollection,
+    DropPartition,
+    DropVectorIndex,
+    Flush,
     HammingDistance,
     JaccardDistance,
     L1Distance,
@@ -31,16 +38,24 @@ from sqlvec.parser.nodes import (
     SetVariable,
     Show,
     ShowCollections,
+    ShowPartitions,
     VectorDistance,
 )
 from sqlvec.parser.tokens import SqlvecTokenizer
 
 __all__ = [
     "DIALECT",
+    "AnalyzeCollection",
+    "Compact",
     "CosineDistance",
     "CreateCollection",
+    "CreatePartition",
+    "CreateVectorIndex",
     "DefaultValue",
     "DropCollection",
+    "DropPartition",
+    "DropVectorIndex",
+    "Flush",
     "HammingDistance",
     "JaccardDistance",
     "L1Distance",
@@ -51,6 +66,7 @@ __all__ = [
     "SetVariable",
     "Show",
     "ShowCollections",
+    "ShowPartitions",
     "Sqlvec",
     "VectorDistance",
     "parse",

@@ -1,9 +1,10 @@
-"""Helpers shared by the sqlvec parser's statement mixins: names and setting values.
+"""Helpers shared by the sqlvec parser's statement mixins: names, setting values, options.
 
 Postgres reads setting names, option keys and savepoint names as plain identifiers (any word,
 keywords included), and setting values as a small closed grammar (strings, signed numbers,
 words). sqlglot's expression parser is far more permissive (`SET x = a + b` would become an
-arithmetic tree), so these rules are written out here.
+arithmetic tree), so these rules are written out here. `WITH (key = value, ...)` options
+(CREATE COLLECTION, CREATE INDEX) use the same values.
 """
 
 from __future__ import annotations
@@ -43,14 +44,17 @@ class SqlvecParserBase(PostgresParser):
             return token.text.lower() if fold else token.text
         return None
 
-    def _parse_dotted_name(self) -> str | None:
-        """`word[.word...]`, lower-cased: a setting name such as `hnsw.ef_search`."""
+    def _parse_dotted_name(self, fold: bool = True) -> str | None:
+        """`word[.word...]`, lower-cased: a setting name such as `hnsw.ef_search`.
+
+        fold=False keeps every word as written (an option key's original case).
+        """
         parts: list[str] = []
         while True:
-            word = self._parse_name_word()
+            word = self._parse_name_word(fold=fold)
             if word is None:
                 return None
-            parts.append(word.lower())
+            parts.append(word.lower() if fold else word)
             if not self._match(TokenType.DOT):
                 return ".".join(parts)
 
@@ -78,3 +82,30 @@ class SqlvecParserBase(PostgresParser):
         if self._match(TokenType.DEFAULT):
             return [DefaultValue(this="DEFAULT")]
         return self._parse_csv(self._parse_setting_value)
+
+    def _parse_with_options(self) -> list[exp.Property]:
+        """[WITH (key [= value], ...)]: [] when there is no WITH."""
+        if not self._match(TokenType.WITH):
+            return []
+        return self._parse_wrapped_csv(self._parse_with_option)
+
+    def _parse_with_option(self) -> exp.Property:
+        # The key is matched lower-case; `raw_key` keeps it as written, for the planner to map
+        # Milvus' camel-case names (efConstruction). Set after validation: not a Property arg.
+        raw_key = self._parse_dotted_name(fold=False)
+        if raw_key is None:
+            self.raise_error("Expecting an option name")
+            raw_key = ""  # unreachable: raise_error raises at ErrorLevel.IMMEDIATE
+        if self._match(TokenType.EQ):
+            value = self._parse_setting_value()
+        else:
+            value = exp.Literal.string("true")  # a bare key means true, as in Postgres' reloptions
+        option = self.expression(exp.Property(this=exp.var(raw_key.lower()), value=value))
+        option.set("raw_key", raw_key)
+        return option
+
+    def _parse_on_collection(self) -> exp.Table | exp.Dot | None:
+        """`ON name`: the collection a partition or index belongs to."""
+        if not self._match(TokenType.ON):
+            self.raise_error("Expecting ON")
+        return self._parse_table_parts(schema=True)

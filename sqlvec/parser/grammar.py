@@ -2,7 +2,9 @@
 
 Extension follows sqlglot's own style: class tables (BITWISE, STATEMENT_PARSERS, ...) are
 extended, and statements that start with a word sqlglot has no token type for (START, ABORT,
-SAVEPOINT, RESET, ...) go through WORD_STATEMENT_PARSERS, the same kind of table keyed by text.
+SAVEPOINT, RESET, FLUSH, COMPACT, ...) go through WORD_STATEMENT_PARSERS, the same kind of table
+keyed by text. The statement mixins stack up as base -> transactions -> partitions -> settings
+-> indexes -> admin -> ddl -> this module, each free to call the ones below it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class SqlvecParser(DdlParser):
         TokenType.DROP: lambda self: self._parse_drop_statement(),
         TokenType.SHOW: lambda self: self._parse_show_statement(),
         TokenType.SET: lambda self: self._parse_set_statement(),
+        TokenType.ANALYZE: lambda self: self._parse_analyze_statement(),
     }
 
     WORD_STATEMENT_PARSERS: t.ClassVar[dict[str, StatementParser]] = {
@@ -71,6 +74,9 @@ class SqlvecParser(DdlParser):
         "SAVEPOINT": lambda self: self._parse_savepoint_statement(),
         "RELEASE": lambda self: self._parse_release_statement(),
         "RESET": lambda self: self._parse_reset_statement(),
+        # sqlvec's own administration statements (admin.py).
+        "FLUSH": lambda self: self._parse_flush_statement(),
+        "COMPACT": lambda self: self._parse_compact_statement(),
         # Postgres statements sqlvec does not model: exp.Command, which the planner answers
         # with 0A000 instead of a misleading syntax error (asyncpg's pool reset sends some).
         **dict.fromkeys(

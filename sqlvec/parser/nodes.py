@@ -141,3 +141,121 @@ class Savepoint(exp.Expression):
     """
 
     arg_types = {"this": True, "action": True}
+
+
+# --- partitions (Milvus partition tags) ----------------------------------------------------
+#
+# A tag is stored as a plain string, folded like a Postgres identifier (lower-case unless
+# quoted); a tag written as a string literal keeps its text exactly. Where a statement names
+# partitions rather than creating them:
+#   SELECT ... FROM coll PARTITION (t1, t2): the exp.Table carries arg `partitions`, a list of
+#       tag strings (any exp.Table: joins, subqueries, DELETE / UPDATE targets alike)
+#   INSERT INTO coll PARTITION (tag) ...: the exp.Insert carries arg `partition_tag`, one tag
+#       string (sqlglot's own Insert `partition` arg is ClickHouse's PARTITION BY)
+
+
+class CreatePartition(exp.Expression):
+    """CREATE PARTITION [IF NOT EXISTS] tag ON collection.
+
+    this: the tag (str)
+    collection: exp.Table
+    exists: IF NOT EXISTS was given
+    """
+
+    arg_types = {"this": True, "collection": True, "exists": False}
+
+
+class DropPartition(exp.Expression):
+    """DROP PARTITION [IF EXISTS] tag ON collection: args as CreatePartition's.
+
+    Not sqlglot's exp.DropPartition (Hive's ALTER TABLE ... DROP PARTITION), whose key it shares.
+    """
+
+    arg_types = {"this": True, "collection": True, "exists": False}
+
+
+class ShowPartitions(exp.Expression):
+    """SHOW PARTITIONS {FROM | IN} collection: `collection` is an exp.Table."""
+
+    arg_types = {"collection": True}
+
+
+# --- indexes -------------------------------------------------------------------------------
+
+
+class CreateVectorIndex(exp.Expression):
+    """CREATE INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON collection [USING method]
+    (column [opclass]) [WITH (key = value, ...)].
+
+    this: index name (str, folded like an identifier) or None when omitted
+    collection: exp.Table
+    method: lower-case method name as written ('ivf_flat', 'hnsw', 'ivfflat', 'faiss', ...) or
+        None; the planner decides which it knows
+    column: the indexed column (str, folded like an identifier)
+    opclass: lower-case operator class ('vector_cosine_ops') or None
+    options: [exp.Property(this=exp.Var(lower-case key), value=exp.Literal), ...]; each also
+        has arg `raw_key`, the key as written ('efConstruction'), for Milvus' camel-case names
+    exists: IF NOT EXISTS was given
+    concurrently: CONCURRENTLY was given (accepted; building is in the background anyway)
+
+    Only the single-column form is this node: a multi-column or expression index, or one with
+    INCLUDE / WHERE / TABLESPACE / NULLS [NOT] DISTINCT, stays sqlglot's exp.Create(kind='INDEX').
+    """
+
+    arg_types = {
+        "this": False,
+        "collection": True,
+        "method": False,
+        "column": True,
+        "opclass": False,
+        "options": False,
+        "exists": False,
+        "concurrently": False,
+    }
+
+
+class DropVectorIndex(exp.Expression):
+    """DROP INDEX [CONCURRENTLY] [IF EXISTS] {name [ON collection] | ON collection}
+    [CASCADE | RESTRICT].
+
+    this: index name (str, folded like an identifier) or None for `DROP INDEX ON collection`
+    collection: exp.Table or None (given with ON: the index of that collection)
+    exists: IF EXISTS was given
+    concurrently: CONCURRENTLY was given
+    cascade: CASCADE was given
+
+    A schema-qualified name or a list of names stays sqlglot's exp.Drop(kind='INDEX').
+    """
+
+    arg_types = {
+        "this": False,
+        "collection": False,
+        "exists": False,
+        "concurrently": False,
+        "cascade": False,
+    }
+
+
+# --- administration ------------------------------------------------------------------------
+
+
+class Flush(exp.Expression):
+    """FLUSH [collection, ...]: `expressions` is a list of exp.Table, empty for all."""
+
+    arg_types = {"expressions": False}
+
+
+class Compact(exp.Expression):
+    """COMPACT collection: `this` is an exp.Table."""
+
+    arg_types = {"this": True}
+
+
+class AnalyzeCollection(exp.Expression):
+    """ANALYZE [VERBOSE] [collection]: `this` is an exp.Table, or None for every collection.
+
+    Postgres' other ANALYZE forms (several tables, a column list, parenthesised options) stay
+    sqlglot's exp.Analyze.
+    """
+
+    arg_types = {"this": False, "verbose": False}

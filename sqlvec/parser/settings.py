@@ -10,8 +10,15 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from sqlvec.parser.nodes import DefaultValue, ResetVariable, SetVariable, Show, ShowCollections
-from sqlvec.parser.transactions import TransactionParser
+from sqlvec.parser.nodes import (
+    DefaultValue,
+    ResetVariable,
+    SetVariable,
+    Show,
+    ShowCollections,
+    ShowPartitions,
+)
+from sqlvec.parser.partitions import PartitionParser
 
 # Multiword names SHOW and RESET accept (Postgres gram.y, `var_name` alternatives).
 MULTIWORD_SETTINGS: dict[tuple[str, ...], str] = {
@@ -35,24 +42,27 @@ SHOW_COLLECTIONS_WORDS = frozenset({"COLLECTIONS", "TABLES"})
 UNMODELED_SET_WORDS = frozenset({"CONSTRAINTS", "XML"})
 
 
-class SettingsParser(TransactionParser):
+class SettingsParser(PartitionParser):
     def _parse_setting_name(self) -> str | None:
         for words, name in MULTIWORD_SETTINGS.items():
             if self._match_text_seq(*words):
                 return name
         return self._parse_dotted_name()
 
-    def _parse_show_statement(self) -> Show | ShowCollections | exp.Command:
+    def _parse_show_statement(self) -> Show | ShowCollections | ShowPartitions | exp.Command:
         start = self._prev
         word = self._peek_word()
         if word in SHOW_COLLECTIONS_WORDS and not self._next:
             self._advance()
             return self.expression(ShowCollections(kind=word))
+        if word == "PARTITIONS" and self._next.token_type in (TokenType.FROM, TokenType.IN):
+            self._advance(2)
+            return self._parse_show_partitions()
         if not self._curr:
             self.raise_error("Expecting a setting name")
         name = self._parse_setting_name()
         if name is None or self._curr:
-            # Not a setting (e.g. a later SHOW PARTITIONS FROM docs): the planner answers 0A000.
+            # Not a setting (e.g. SHOW INDEXES FROM docs): the planner answers 0A000.
             return self._parse_as_command(start)
         return self.expression(Show(this=name))
 

@@ -7,6 +7,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import CreateCollection, DropCollection, ShowCollections
+from sqlvec.planner.collection_admin import ADMIN_NODES, plan_admin
 from sqlvec.planner.context import Catalog, PlanContext
 from sqlvec.planner.ddl import plan_create, plan_drop
 from sqlvec.planner.dml import plan_delete, plan_update
@@ -42,6 +43,10 @@ def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
         return plan_insert(statement, ctx)
     if isinstance(statement, exp.Query):
         return plan_select(statement, ctx)
+    if isinstance(statement, ADMIN_NODES):
+        return plan_admin(statement, ctx)
+    if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "INDEX":
+        raise FeatureNotSupported("only single-column vector indexes are supported")
     if isinstance(statement, exp.Delete):
         return plan_delete(statement, ctx)
     if isinstance(statement, exp.Update):

@@ -18,6 +18,8 @@ class Catalog(Protocol):
 
     def spec(self, name: str) -> CollectionSpec: ...
 
+    def collection_names(self) -> list[str]: ...
+
 
 @dataclass
 class PlanContext:

@@ -57,6 +57,8 @@ def plan_update(node: exp.Update, ctx: PlanContext) -> UpdatePlan:
 
 def _target(node: exp.Delete | exp.Update, ctx: PlanContext) -> CollectionSpec:
     table = node.this
+    if isinstance(table, exp.Table) and table.args.get("partitions"):
+        raise FeatureNotSupported("PARTITION (...) in DELETE and UPDATE is not supported yet")
     if not isinstance(table, exp.Table) or not ctx.catalog.has_collection(table.name):
         raise UndefinedTable(f'relation "{table.name}" does not exist')
     return ctx.catalog.spec(table.name)

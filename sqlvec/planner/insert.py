@@ -55,4 +55,4 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
                 inner = item.this if isinstance(item, exp.Alias) else item
                 outputs.append(Output(output_name(item), inner))
         projection = ProjectionBuilder(spec, ctx.params, None).build(tuple(outputs))
-    return InsertPlan(spec.name, names, tuple(rows), projection)
+    return InsertPlan(spec.name, names, tuple(rows), projection, node.args.get("partition_tag"))

@@ -18,6 +18,7 @@ from sqlvec.engine.catalog import CollectionSpec
 class Scan:
     collection: CollectionSpec
     alias: str | None = None
+    partitions: tuple[str, ...] | None = None  # FROM coll PARTITION (...)
 
 
 @dataclass(frozen=True)

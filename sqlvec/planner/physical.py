@@ -39,6 +39,7 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
         descending=topk.descending,
         filter=_filter(topk.input, ctx) if isinstance(topk.input, Filter) else None,
         projection=projection,
+        partitions=scan.partitions,
     )
 
 

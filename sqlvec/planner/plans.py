@@ -61,6 +61,7 @@ class InsertPlan:
     columns: tuple[str, ...]
     rows: tuple[tuple[Evaluator, ...], ...]
     returning: ResultProjection | None
+    partition: str | None = None  # INSERT INTO coll PARTITION (tag); None: the default
 
 
 @dataclass(frozen=True)

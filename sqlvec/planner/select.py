@@ -47,6 +47,10 @@ def plan_select(select: exp.Query, ctx: PlanContext) -> object:
 
 
 def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
+    if any(table.args.get("partitions") for table in statement.find_all(exp.Table)):
+        raise FeatureNotSupported(
+            "PARTITION (...) is supported in vector searches only, not yet in other queries"
+        )
     names = _column_names(statement)
     statement, relations = replace_table_functions(statement, ctx)
     specs = [
@@ -120,7 +124,9 @@ def _scan(select: exp.Select, ctx: PlanContext) -> Scan:
         raise FeatureNotSupported("vector search needs a single collection in FROM")
     if not ctx.catalog.has_collection(source.name):
         raise UndefinedTable(f'relation "{source.name}" does not exist')
-    return Scan(ctx.catalog.spec(source.name), source.alias or None)
+    tags = source.args.get("partitions")
+    partitions = tuple(tags) if tags else None
+    return Scan(ctx.catalog.spec(source.name), source.alias or None, partitions)
 
 
 def _outputs(select: exp.Select, scan: Scan) -> tuple[Output, ...]:

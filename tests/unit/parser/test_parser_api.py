@@ -76,7 +76,7 @@ def test_dialect_is_registered() -> None:
         ("SELECT * FORM docs", 'syntax error at or near "FORM"', 10),
         ("SELECT 1 FORM docs", 'syntax error at or near "docs"', 15),
         ("SELEC 1", 'syntax error at or near "SELEC"', 1),
-        ("FLUSH docs", 'syntax error at or near "FLUSH"', 1),
+        ("FLUSHES docs", 'syntax error at or near "FLUSHES"', 1),  # a bare expression
         ("SELECT (1", "syntax error at end of input", 10),
         ("SELECT 1 +", "syntax error at end of input", 11),
         ("SELECT (1; SELECT 2", 'syntax error at or near ";"', 10),
@@ -152,7 +152,7 @@ def test_deep_nesting_is_a_program_limit() -> None:
     [
         "EXPLAIN SELECT 1",
         "DECLARE c CURSOR FOR SELECT 1",
-        "SHOW PARTITIONS FROM docs",
+        "SHOW INDEXES FROM docs",
         "SET CONSTRAINTS ALL DEFERRED",
         "DISCARD ALL",
         "CREATE TABLE t (a int) WITH (x = 1) TABLESPACE s",

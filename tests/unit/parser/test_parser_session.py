@@ -64,8 +64,8 @@ def test_show(sql: str, name: str) -> None:
 
 
 def test_show_of_something_else_is_a_command() -> None:
-    # e.g. a later issue's SHOW PARTITIONS FROM docs: the planner answers 0A000 for now
-    assert isinstance(parse_one("SHOW PARTITIONS FROM docs"), exp.Command)
+    # Not a setting and not SHOW COLLECTIONS / PARTITIONS: the planner answers 0A000
+    assert isinstance(parse_one("SHOW INDEXES FROM docs"), exp.Command)
 
 
 def test_show_without_a_name() -> None:
@@ -119,6 +119,33 @@ def test_set(sql: str, name: str, expected: list[object], local: bool) -> None:
     assert values(node) == expected
     assert bool(node.args.get("local")) is local
     assert not node.args.get("kind")
+    assert parse_one(node.sql(dialect="sqlvec")) == node
+
+
+@pytest.mark.parametrize(
+    ("sql", "node_type", "name", "expected", "local"),
+    [
+        ("SHOW nprobe", Show, "nprobe", None, False),
+        ("SET nprobe = 16", SetVariable, "nprobe", [16], False),
+        ("SET ef_search = 64", SetVariable, "ef_search", [64], False),
+        ("SET search_length = 30", SetVariable, "search_length", [30], False),
+        ("SET hnsw.ef_search = 40", SetVariable, "hnsw.ef_search", [40], False),
+        ("SET LOCAL ivfflat.probes = 3", SetVariable, "ivfflat.probes", [3], True),
+        ("SET NProbe TO DEFAULT", SetVariable, "nprobe", ["DEFAULT"], False),
+        ("RESET nprobe", ResetVariable, "nprobe", None, False),
+        ("RESET ivfflat.probes", ResetVariable, "ivfflat.probes", None, False),
+    ],
+)
+def test_search_settings(
+    sql: str, node_type: type, name: str, expected: list[object] | None, local: bool
+) -> None:
+    # The DESIGN's search knobs (Milvus and pgvector names) are ordinary settings.
+    node = parse_one(sql)
+    assert type(node) is node_type
+    assert node.name == name
+    if isinstance(node, SetVariable):
+        assert values(node) == expected
+        assert bool(node.args.get("local")) is local
     assert parse_one(node.sql(dialect="sqlvec")) == node
 
 
