@@ -116,6 +116,9 @@ class SegmentIndexing:
             if segment is not None:
                 covered[segment.positions] = True
         files = {(s, c): (f, crc) for s, c, _, f, crc, _ in self.store.segment_indexes(name)}
+        for partition in collection.partitions.values():
+            # Growing ids were handed out before the manifest told which ids are taken.
+            partition.growing_id = collection.new_segment_id()
         self._load_growing(collection, covered)
         for segment in collection.all_segments():
             self._load_indexes(collection, segment, files)

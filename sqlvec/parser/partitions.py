@@ -100,8 +100,8 @@ class PartitionParser(TransactionParser):
     # --- INSERT INTO coll PARTITION (tag) ---------------------------------------------------
 
     def _parse_insert_table(self) -> exp.Expr | None:
-        # Postgres' target `name [AS alias] [(columns)]` with one partition tag, before or
-        # after the column list. The tag rides on the Table until _parse_insert moves it.
+        # Postgres' target `name [AS alias] [(columns)]` with one PARTITION (tag) after any of
+        # its parts. The tag rides on the Table until _parse_insert moves it to the Insert.
         table = self._parse_table_parts(schema=True)
         if table is None:
             return None  # only when errors are collected rather than raised
@@ -110,17 +110,18 @@ class PartitionParser(TransactionParser):
             alias = self._parse_id_var()
             if alias:
                 table.set("alias", self.expression(exp.TableAlias(this=alias)))
+            tag = self._parse_insert_partition(tag)
         this = self._parse_schema(this=table)
-        if tag is None:
-            tag = self._parse_insert_partition()
+        tag = self._parse_insert_partition(tag)
         if tag is not None:
             table.set("partitions", [tag])
         return this
 
-    def _parse_insert_partition(self) -> str | None:
-        """PARTITION (tag): one tag, so `PARTITION (a, b)` fails at the comma."""
-        if not self._at_partition_clause():
-            return None
+    def _parse_insert_partition(self, tag: str | None = None) -> str | None:
+        """PARTITION (tag), unless a tag was read already (`tag`): a second one is an error
+        where it starts, and `PARTITION (a, b)` fails at the comma: an insert has one target."""
+        if tag is not None or not self._at_partition_clause():
+            return tag
         self._advance()
         return self._parse_wrapped(self._parse_partition_tag)
 
