@@ -48,7 +48,7 @@ def stats(collection: Collection, files: SegmentFiles) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     for partition in sorted(collection.partitions.values(), key=lambda p: p.code):
         for segment in partition.sealed:
-            rows.append(_segment_row(collection, segment, files))
+            rows.append(_segment_row(collection, segment, files, deleted))
         growing = partition.growing.view()
         removed = int(deleted[growing].sum()) if len(growing) else 0
         rows.append(
@@ -78,7 +78,10 @@ def stats_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     )
 
 
-def _segment_row(collection: Collection, segment: Segment, files: SegmentFiles) -> tuple[Any, ...]:
+def _segment_row(
+    collection: Collection, segment: Segment, files: SegmentFiles, deleted: np.ndarray
+) -> tuple[Any, ...]:
+    """Live rows, and deleted rows still held until COMPACT, of one sealed segment."""
     name = collection.spec.name
     kinds = sorted({built.definition.type for built in segment.indexes.values()}) or ["flat"]
     size = files.size(name, segment.ids_file) + sum(
@@ -88,7 +91,7 @@ def _segment_row(collection: Collection, segment: Segment, files: SegmentFiles) 
         segment.partition,
         segment.id,
         segment.state,
-        len(segment.positions),
+        int((~deleted[segment.positions]).sum()),
         len(segment.deleted_ids),
         ",".join(kinds),
         size,
