@@ -23,6 +23,8 @@ MAX_DIM = 16000  # pgvector's VECTOR_MAX_DIM
 # What C's strtof accepts for one element, which is what pgvector's vector_in uses.
 _NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)"
 _LIST = re.compile(rf"\s*{_NUMBER}\s*(?:,\s*{_NUMBER}\s*)*", re.IGNORECASE)
+# Plain decimal numbers only: the common case, parsed by float() without the full grammar.
+_PLAIN = re.compile(r"[0-9eE+\-., \t\n\r]*")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -39,10 +41,24 @@ def parse_vector(text: str, expected_dim: int | None = None) -> np.ndarray:
     inner = stripped[1:-1]
     if not inner.strip():
         raise DataException("vector must have at least 1 dimension")
-    if not _LIST.fullmatch(inner):
-        raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
-    values = np.array(inner.split(","), dtype=np.float64)
+    values = _plain_values(inner)
+    if values is None:
+        if not _LIST.fullmatch(inner):
+            raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
+        values = np.array(inner.split(","), dtype=np.float64)
     return checked_vector(values, expected_dim, text)
+
+
+def _plain_values(inner: str) -> np.ndarray | None:
+    """The elements when they are plain decimals (no NaN/Infinity spellings), else None."""
+    if not _PLAIN.fullmatch(inner):
+        return None
+    try:
+        # float() accepts what strtof does for plain decimals; `_PLAIN` rules out the rest
+        # (underscores, words).
+        return np.array(list(map(float, inner.split(","))), dtype=np.float64)
+    except ValueError:
+        return None
 
 
 def checked_vector(
@@ -56,9 +72,9 @@ def checked_vector(
         raise DataException("vector must have at least 1 dimension")
     if values.shape[0] > MAX_DIM:
         raise ProgramLimitExceeded(f"vector cannot have more than {MAX_DIM} dimensions")
-    if np.isnan(values).any():
-        raise DataException("NaN not allowed in vector")
-    if np.isinf(values).any():
+    if not np.isfinite(values).all():
+        if np.isnan(values).any():
+            raise DataException("NaN not allowed in vector")
         raise DataException("infinite value not allowed in vector")
     if values.dtype != np.float32 and np.abs(values).max() > _FLOAT32_MAX:
         shown = text if text is not None else format_vector(values)
