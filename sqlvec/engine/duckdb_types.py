@@ -47,6 +47,8 @@ def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
     match = _FLOAT_ARRAY.fullmatch(duckdb_type)
     if match:
         return VECTOR, int(match.group(1))
+    if duckdb_type == "FLOAT[]":
+        return VECTOR, -1  # vector expressions rewritten for DuckDB are FLOAT[] lists
     if duckdb_type.endswith("[]") and duckdb_type[:-2] in _FIXED:
         return _ARRAYS.get(_FIXED[duckdb_type[:-2]].oid, TEXT), -1
     if duckdb_type.startswith("DECIMAL") or duckdb_type in ("HUGEINT", "UBIGINT"):

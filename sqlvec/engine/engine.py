@@ -289,6 +289,8 @@ class Engine:
     def run_sql(
         self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
     ) -> SqlResult:
+        # DuckDB binds lists, not numpy arrays (vector parameters).
+        params = [p.tolist() if isinstance(p, np.ndarray) else p for p in params]
         try:
             description, rows = self.store.query(sql, params, relations)
         except duckdb.Error as exc:

@@ -9,8 +9,9 @@ from typing import Protocol
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.values import ParamTypes, parameter_index
-from sqlvec.types import INT8, PgType
+from sqlvec.types import INT8, VECTOR, PgType
 
 
 class Catalog(Protocol):
@@ -38,6 +39,8 @@ def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: Plan
         parent = parameter.parent
         if isinstance(parent, exp.Limit | exp.Offset):
             ctx.params.note(index, INT8)
+        elif isinstance(parent, VectorDistance):
+            ctx.params.note(index, VECTOR)
         elif isinstance(parent, _COMPARISONS):
             other = parent.expression if parent.this is parameter else parent.this
             column_type = _column_type(other, specs)

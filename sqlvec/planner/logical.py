@@ -72,3 +72,7 @@ class VectorTopK:
 
 
 LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK
+
+
+class NotAVectorSearch(Exception):
+    """The query uses vectors but is not a top-k search: DuckDB runs it, exactly, instead."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import to_duck_sql
-from sqlvec.planner.logical import Filter, LogicalNode, Project, Scan, VectorTopK
+from sqlvec.planner.logical import Filter, LogicalNode, NotAVectorSearch, Project, Scan, VectorTopK
 from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.values import compile_value
@@ -18,10 +17,7 @@ from sqlvec.types import INT8, VECTOR
 def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
     if isinstance(plan, Project) and isinstance(plan.input, VectorTopK):
         return _topk(plan, plan.input, ctx)
-    raise FeatureNotSupported(
-        "a query with a vector operator must order by the distance to a constant vector",
-        hint="Write it as SELECT ... ORDER BY embedding <-> $1 LIMIT k.",
-    )
+    raise NotAVectorSearch("no ORDER BY distance to a constant vector")
 
 
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:

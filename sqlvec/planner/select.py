@@ -8,12 +8,23 @@ from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import describe_sql, to_duck_sql
-from sqlvec.planner.logical import Filter, Limit, LogicalNode, Output, Project, Scan, Sort, SortKey
+from sqlvec.planner.logical import (
+    Filter,
+    Limit,
+    LogicalNode,
+    NotAVectorSearch,
+    Output,
+    Project,
+    Scan,
+    Sort,
+    SortKey,
+)
 from sqlvec.planner.physical import to_physical
 from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
 from sqlvec.planner.rules import RULES
 from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import compile_value
+from sqlvec.planner.vector_sql import normalize_functions, to_duckdb
 from sqlvec.types import TEXT, UNKNOWN
 
 # Clauses the vector search path does not implement yet; each is rejected by name.
@@ -28,7 +39,8 @@ _UNSUPPORTED_WITH_VECTORS = {
 }
 
 
-def plan_select(select: exp.Query, ctx: PlanContext) -> object:
+def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
+    select = normalize_functions(select)
     uses_vectors = _uses_vectors(select)
     if isinstance(select, exp.Select) and _from_clause(select) is None:
         try:
@@ -38,12 +50,15 @@ def plan_select(select: exp.Query, ctx: PlanContext) -> object:
                 raise
     if not uses_vectors:
         return duck_query_plan(select, ctx)
-    if not isinstance(select, exp.Select):
-        raise FeatureNotSupported("vector operators in set operations are not supported")
-    logical = _logical_plan(select, ctx)
-    for rule in RULES:
-        logical = rule(logical)
-    return to_physical(logical, ctx)
+    if isinstance(select, exp.Select):
+        try:
+            logical = _logical_plan(select, ctx)
+            for rule in RULES:
+                logical = rule(logical)
+            return to_physical(logical, ctx)
+        except NotAVectorSearch:
+            pass
+    return duck_query_plan(select, ctx)
 
 
 def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
@@ -59,6 +74,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
+    statement = to_duckdb(statement.copy())
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
     return DuckPlan(query, describe, names, relations)
@@ -88,15 +104,13 @@ def _constant_plan(select: exp.Select, ctx: PlanContext) -> ConstantPlan:
 def _logical_plan(select: exp.Select, ctx: PlanContext) -> LogicalNode:
     for arg, clause in _UNSUPPORTED_WITH_VECTORS.items():
         if select.args.get(arg):
-            raise FeatureNotSupported(
-                f"{clause} in a query with vector operators is not supported yet"
-            )
+            raise NotAVectorSearch(clause)
     scan = _scan(select, ctx)
     node: LogicalNode = scan
     where = select.args.get("where")
     if where is not None:
         if where.find(VectorDistance):
-            raise FeatureNotSupported("vector operators in WHERE are not supported yet")
+            raise NotAVectorSearch("a vector operator in WHERE")
         node = Filter(scan, where.this)
     outputs = _outputs(select, scan)
     node = Project(node, outputs)
@@ -120,8 +134,8 @@ def _logical_plan(select: exp.Select, ctx: PlanContext) -> LogicalNode:
 def _scan(select: exp.Select, ctx: PlanContext) -> Scan:
     from_clause = _from_clause(select)
     source = from_clause.this if from_clause is not None else None
-    if not isinstance(source, exp.Table):
-        raise FeatureNotSupported("vector search needs a single collection in FROM")
+    if not isinstance(source, exp.Table) or isinstance(source.this, exp.Anonymous):
+        raise NotAVectorSearch("FROM is not a single collection")
     if not ctx.catalog.has_collection(source.name):
         raise UndefinedTable(f'relation "{source.name}" does not exist')
     tags = source.args.get("partitions")

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.logical import Filter, Limit, LogicalNode, Project, Scan, Sort, VectorTopK
+from sqlvec.planner.logical import (
+    Filter,
+    Limit,
+    LogicalNode,
+    NotAVectorSearch,
+    Project,
+    Scan,
+    Sort,
+    VectorTopK,
+)
 from sqlvec.planner.values import check_operator
 
 
@@ -26,25 +34,64 @@ def vector_topk(plan: LogicalNode) -> LogicalNode:
     if not isinstance(source, Scan | Filter):
         return plan
     first = sort.keys[0]
-    match = _distance_to_constant(first.expression, _scan(source))
+    monotone = _monotone_distance(first.expression, first.descending)
+    if monotone is None:
+        return plan
+    distance, descending = monotone
+    match = _distance_to_constant(distance, _scan(source))
     if match is None:
         return plan
     column, query = match
     if len(sort.keys) > 1:
-        raise FeatureNotSupported(
-            "ORDER BY keys after a vector distance are not supported",
-            hint="Order by the distance alone.",
-        )
+        raise NotAVectorSearch("ORDER BY keys after a vector distance")
     topk = VectorTopK(
         input=source,
         column=column,
-        distance=first.expression,
+        distance=distance,
         query=query,
-        descending=first.descending,
+        descending=descending,
         limit=limit.limit if limit else None,
         offset=limit.offset if limit else None,
     )
     return Project(topk, project.outputs)
+
+
+def _monotone_distance(key: exp.Expr | None, descending: bool) -> tuple[exp.Expr, bool] | None:
+    """The distance a sort key orders by, and the direction: `1 - (e <=> q) DESC` is
+    `e <=> q ASC`, `-(e <#> q) DESC` is `e <#> q ASC`, as similarity forms are written."""
+    if key is None:
+        return None
+    if isinstance(key, exp.Paren):
+        return _monotone_distance(key.this, descending)
+    if isinstance(key, VectorDistance):
+        return key, descending
+    if isinstance(key, exp.Neg):
+        return _monotone_distance(key.this, not descending)
+    left, right = key.args.get("this"), key.args.get("expression")
+    if isinstance(key, exp.Sub) and _number(left) is not None:
+        return _monotone_distance(right, not descending)
+    if isinstance(key, exp.Add | exp.Sub) and _number(right) is not None:
+        return _monotone_distance(left, descending)
+    if isinstance(key, exp.Add) and _number(left) is not None:
+        return _monotone_distance(right, descending)
+    if isinstance(key, exp.Mul):
+        for factor, inner in ((right, left), (left, right)):
+            value = _number(factor)
+            if value:
+                return _monotone_distance(inner, descending if value > 0 else not descending)
+    return None
+
+
+def _number(node: exp.Expr | None) -> float | None:
+    """A numeric constant's value (`1`, `-1`, `(2.5)`), else None."""
+    if isinstance(node, exp.Paren):
+        return _number(node.this)
+    if isinstance(node, exp.Neg):
+        inner = _number(node.this)
+        return -inner if inner is not None else None
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return float(node.this)
+    return None
 
 
 def _scan(node: Scan | Filter) -> Scan:

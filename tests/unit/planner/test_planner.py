@@ -130,12 +130,6 @@ def test_create_collection_without_primary_key_gets_generated_id() -> None:
     [
         ("SELECT nope FROM docs ORDER BY embedding <-> '[1,2,3]' LIMIT 1", UndefinedColumn),
         ("SELECT id FROM nope ORDER BY embedding <-> '[1,2,3]' LIMIT 1", UndefinedTable),
-        ("SELECT id FROM docs ORDER BY embedding <-> '[1,2,3]', id LIMIT 1", FeatureNotSupported),
-        (
-            "SELECT year, count(*) FROM docs GROUP BY year ORDER BY min(embedding <-> '[1,2,3]')",
-            FeatureNotSupported,
-        ),
-        ("SELECT id FROM docs WHERE embedding <-> '[1,2,3]' < 1", FeatureNotSupported),
         ("DELETE FROM docs WHERE embedding <-> '[1,2,3]' < 1", FeatureNotSupported),
         ("CREATE COLLECTION c (name TEXT PRIMARY KEY, e VECTOR(2))", FeatureNotSupported),
     ],
@@ -149,3 +143,25 @@ def test_integer_division_truncates_toward_zero_as_postgres() -> None:
     node = plan("SELECT -7 / 2, 7 / 2, 7.0 / 2").node
     assert isinstance(node, ConstantPlan)
     assert [v([]) for v in node.values] == [-3, 3, 3.5]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM docs ORDER BY embedding <-> '[1,2,3]', id LIMIT 1",
+        "SELECT year, min(embedding <-> '[1,2,3]') FROM docs GROUP BY year",
+        "SELECT id FROM docs WHERE embedding <-> $1 < 0.5",
+        "SELECT a.id FROM docs a JOIN docs b ON a.id = b.id ORDER BY a.embedding <=> b.embedding",
+    ],
+)
+def test_other_vector_queries_run_exactly_in_duckdb(sql: str) -> None:
+    node = plan(sql).node
+    assert isinstance(node, DuckPlan)
+    assert "LIST_" in node.query.sql.upper()
+
+
+def test_distance_functions_are_the_operators() -> None:
+    node = plan("SELECT id, l2_distance(embedding, $1) AS d FROM docs ORDER BY d LIMIT 3").node
+    assert isinstance(node, VectorTopKPlan) and node.metric == "l2"
+    node = plan("SELECT id FROM docs ORDER BY cosine_distance(embedding, $1) LIMIT 3").node
+    assert isinstance(node, VectorTopKPlan) and node.metric == "cosine"

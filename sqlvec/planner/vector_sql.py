@@ -1,0 +1,102 @@
+"""pgvector's functions and operators as plain SQL expressions.
+
+Two rewrites: `normalize_functions` turns pgvector's distance functions into the operators
+(`l2_distance(a, b)` is `a <-> b`), so the vector search rules see one form; `to_duckdb`
+turns operators and vector casts into DuckDB list functions, so a query the vector search path
+does not take (a range predicate, a GROUP BY over distances, a join) still runs, exactly, in
+DuckDB.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sqlvec.errors import FeatureNotSupported
+from sqlvec.parser.nodes import (
+    CosineDistance,
+    L1Distance,
+    L2Distance,
+    NegInnerProduct,
+    VectorDistance,
+)
+
+_DISTANCE_FUNCTIONS: dict[str, type[VectorDistance]] = {
+    "l2_distance": L2Distance,
+    "cosine_distance": CosineDistance,
+    "l1_distance": L1Distance,
+}
+_SQLGLOT_DISTANCES: dict[type[exp.Expr], type[VectorDistance]] = {
+    exp.CosineDistance: CosineDistance,
+    exp.EuclideanDistance: L2Distance,
+}
+_DUCKDB_DISTANCES = {
+    "l2": "list_distance",
+    "ip": "list_negative_inner_product",
+    "cosine": "list_cosine_distance",
+}
+_LIST = exp.DataType.build("FLOAT[]", dialect="duckdb")
+
+
+def normalize_functions(tree: exp.Expr) -> exp.Expr:
+    """pgvector's distance functions as operators: the form the vector search rules match."""
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        # sqlglot knows two of them as functions of its own (BigQuery's and others').
+        for builtin, operator in _SQLGLOT_DISTANCES.items():
+            if type(node) is builtin:
+                return operator(this=node.this.copy(), expression=node.expression.copy())
+        name = _anonymous_name(node)
+        if name is None or len(node.expressions) != 2:
+            return node
+        left, right = (e.copy() for e in node.expressions)
+        if name in _DISTANCE_FUNCTIONS:
+            return _DISTANCE_FUNCTIONS[name](this=left, expression=right)
+        if name == "inner_product":
+            return exp.Neg(this=exp.Paren(this=NegInnerProduct(this=left, expression=right)))
+        return node
+
+    names = {*_DISTANCE_FUNCTIONS, "inner_product"}
+    calls = any(_anonymous_name(n) in names for n in tree.find_all(exp.Anonymous))
+    if not calls and not tree.find(*_SQLGLOT_DISTANCES):
+        return tree
+    return tree.copy().transform(rewrite)
+
+
+def to_duckdb(tree: exp.Expr) -> exp.Expr:
+    """Vector operators, functions and casts as DuckDB list expressions (FLOAT[])."""
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, VectorDistance):
+            return _distance(node)
+        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VECTOR:
+            return exp.cast(node.this, _LIST)
+        name = _anonymous_name(node)
+        if name == "vector_dims" and len(node.expressions) == 1:
+            return exp.func("len", _as_list(node.expressions[0]))
+        if name == "vector_norm" and len(node.expressions) == 1:
+            vector = _as_list(node.expressions[0])
+            return exp.func("sqrt", exp.func("list_inner_product", vector, vector.copy()))
+        return node
+
+    return tree.transform(rewrite)
+
+
+def _distance(node: VectorDistance) -> exp.Expr:
+    function = _DUCKDB_DISTANCES.get(node.metric)
+    if function is None:
+        raise FeatureNotSupported(
+            f"operator {node.operator} is supported only in ORDER BY ... LIMIT vector searches"
+        )
+    call = exp.func(function, _as_list(node.this), _as_list(node.expression))
+    # pgvector's distances are float8; DuckDB's list functions return the element type.
+    return exp.cast(call, exp.DataType.build("DOUBLE"))
+
+
+def _as_list(node: exp.Expr) -> exp.Expr:
+    return exp.cast(node.copy(), _LIST)
+
+
+def _anonymous_name(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    return None
