@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sqlvec.engine.collection import Collection, Partition, Segment
+from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import knn, pairwise
-from sqlvec.engine.vector_index import DEFAULT_NPROBE, BuiltIndex, SearchSettings, nlist_of
+from sqlvec.engine.vector_index import (
+    DEFAULT_EF_SEARCH,
+    DEFAULT_NPROBE,
+    BuiltIndex,
+    SearchSettings,
+    nlist_of,
+)
 from sqlvec.errors import InvalidParameterValue
 
 # Lossy codes rank candidates approximately: fetch more of them and re-rank by exact distance
@@ -22,11 +29,20 @@ from sqlvec.errors import InvalidParameterValue
 REFINE_FACTOR = {"ivf_pq": 4, "ivf_sq8": 2, "faiss": 2}
 
 
+# Filtered search strategies by the fraction of rows a WHERE clause allows (issue: never come
+# back short): below the first, exact search over them is cheapest; above the second, most
+# rows qualify and over-fetching beats building an ID selector.
+EXACT_BELOW_SELECTIVITY = 0.02
+OVERFETCH_ABOVE_SELECTIVITY = 0.5
+MAX_FILTERED_EF = 2048
+
+
 @dataclass
 class SearchResult:
     positions: np.ndarray
     distances: np.ndarray
     notices: list[str] = field(default_factory=list)
+    strategy: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,10 +64,11 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
     deleted = rows.deleted_mask(snapshot.size)
     selected = collection.selected(request.partitions)
     everything = request.partitions is None and rows.deleted_count == 0
-    if request.candidates is not None:
-        allowed = _live(request.candidates, deleted, rows.partition_codes(snapshot.size), selected)
-        return _exact(vectors, allowed, request)
     indexed = [] if request.descending else _indexed_segments(collection, selected, request)
+    if request.candidates is not None:
+        codes = rows.partition_codes(snapshot.size)
+        allowed = np.unique(_live(request.candidates, deleted, codes, selected))
+        return _filtered(collection, vectors, deleted, selected, indexed, allowed, request)
     if not indexed:
         if everything:
             positions, distances = knn(
@@ -83,6 +100,42 @@ def _indexed_segments(
     ]
 
 
+def _filtered(
+    collection: Collection,
+    vectors: np.ndarray,
+    deleted: np.ndarray,
+    selected: list[Partition],
+    indexed: list[Segment],
+    allowed: np.ndarray,
+    request: SearchRequest,
+) -> SearchResult:
+    """A WHERE clause allowed these rows: pick the strategy by how many of them there are.
+
+    Few (or no usable index): exact over them. Otherwise the indexes, restricted to them by a
+    Faiss ID selector (or, when most rows qualify, over-fetching and dropping the others).
+    Whatever the strategy, min(k, allowed rows) rows come back: a short approximate answer is
+    redone exactly.
+    """
+    live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
+        _live_count(s, deleted) for p in selected for s in p.sealed
+    )
+    selectivity = len(allowed) / max(live_rows, 1)
+    usable = [s for s in indexed if s.indexes[request.column].definition.type != "nsg"]
+    if not usable or selectivity < EXACT_BELOW_SELECTIVITY:
+        result = _exact(vectors, allowed, request)
+        result.strategy = f"exact over {len(allowed)} matching rows"
+        return result
+    strategy = (
+        "ann with id selector" if selectivity < OVERFETCH_ABOVE_SELECTIVITY else "ann over-fetch"
+    )
+    result = _merged(collection, vectors, deleted, selected, usable, request, allowed, selectivity)
+    if len(result.positions) < min(request.k, len(allowed)):
+        result = _exact(vectors, allowed, request)
+        strategy += ", widened to exact"
+    result.strategy = f"{strategy} (selectivity {selectivity:.3f})"
+    return result
+
+
 def _merged(
     collection: Collection,
     vectors: np.ndarray,
@@ -90,24 +143,23 @@ def _merged(
     selected: list[Partition],
     indexed: list[Segment],
     request: SearchRequest,
+    allowed: np.ndarray | None = None,
+    selectivity: float = 1.0,
 ) -> SearchResult:
     rows = collection.rows
     exact_parts = [p.growing_positions() for p in selected]
-    exact_parts += [
-        s.positions for p in selected for s in p.sealed if request.column not in s.indexes
-    ]
+    by_index = {id(s) for s in indexed}
+    exact_parts += [s.positions for p in selected for s in p.sealed if id(s) not in by_index]
     exact = np.concatenate(exact_parts) if exact_parts else np.empty(0, np.int64)
     exact = exact[exact < len(deleted)]
     exact = exact[~deleted[exact]]
+    if allowed is not None:
+        exact = np.intersect1d(exact, allowed)
     found = [knn(vectors[exact], request.query, request.k, request.metric)[0]]
     found[0] = exact[found[0]]
     reached_by_index = 0
     for segment in indexed:
-        index = segment.indexes[request.column]
-        _check_nprobe(index, request.settings)
-        fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
-        _, ids = index.search(request.query, fetch, request.settings, segment.deleted_ids)
-        positions = rows.positions_of(ids.tolist())
+        positions = _segment_candidates(rows, segment, request, allowed, selectivity)
         positions = positions[positions < len(deleted)]
         reached_by_index += len(positions)
         found.append(positions)
@@ -116,8 +168,50 @@ def _merged(
     keys = np.where(np.isnan(distances), np.inf, distances)
     order = np.lexsort((candidates, keys))[: request.k]
     result = SearchResult(candidates[order], distances[order])
-    live_rows = len(exact) + sum(len(s.positions) - len(s.deleted_ids) for s in indexed)
-    return _finish(result, request, live_rows, reached_by_index < _indexed_rows(indexed))
+    live_rows = len(exact) + sum(_live_count(s, deleted) for s in indexed)
+    short = reached_by_index < sum(_live_count(s, deleted) for s in indexed)
+    return _finish(result, request, live_rows, short)
+
+
+def _segment_candidates(
+    rows: CollectionRows,
+    segment: Segment,
+    request: SearchRequest,
+    allowed: np.ndarray | None,
+    selectivity: float,
+) -> np.ndarray:
+    """Positions of a segment's best rows by its index, restricted to `allowed` if given."""
+    index = segment.indexes[request.column]
+    _check_nprobe(index, request.settings)
+    fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
+    if allowed is None:
+        _, ids = index.search(request.query, fetch, request.settings, segment.deleted_ids)
+        return rows.positions_of(ids.tolist())
+    settings = _widened(request.settings, selectivity, request.k)
+    if selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
+        wanted = int(np.ceil(fetch / selectivity * 1.5))
+        _, ids = index.search(request.query, wanted, settings, segment.deleted_ids)
+        positions = rows.positions_of(ids.tolist())
+        return positions[np.isin(positions, allowed)]
+    inside = np.intersect1d(segment.positions, allowed)
+    if len(inside) == 0:
+        return inside
+    included = rows.ids()[inside]
+    _, ids = index.search(request.query, fetch, settings, None, included)
+    return rows.positions_of(ids.tolist())
+
+
+def _widened(settings: SearchSettings, selectivity: float, k: int) -> SearchSettings:
+    """Filtered graph and list searches reach fewer rows: look proportionally further."""
+    ef = settings.ef_search or DEFAULT_EF_SEARCH
+    nprobe = settings.nprobe or DEFAULT_NPROBE
+    return SearchSettings(
+        nprobe=int(min(nprobe / max(selectivity, 1e-3), 10**6))
+        if settings.nprobe is None
+        else nprobe,
+        ef_search=int(min(max(ef, k) / max(selectivity, 1e-3), MAX_FILTERED_EF)),
+        search_length=settings.search_length,
+    )
 
 
 def _exact(vectors: np.ndarray, positions: np.ndarray, request: SearchRequest) -> SearchResult:
@@ -136,8 +230,8 @@ def _live(
     return positions[keep]
 
 
-def _indexed_rows(segments: list[Segment]) -> int:
-    return sum(len(s.positions) - len(s.deleted_ids) for s in segments)
+def _live_count(segment: Segment, deleted: np.ndarray) -> int:
+    return int((~deleted[segment.positions]).sum())
 
 
 def _check_nprobe(index: BuiltIndex, settings: SearchSettings) -> None:

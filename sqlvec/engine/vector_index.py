@@ -46,8 +46,10 @@ class BuiltIndex:
         k: int,
         settings: SearchSettings,
         excluded: np.ndarray | None,
+        included: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(scores in the index's metric, ids) of up to k rows, skipping `excluded` ids."""
+        """(scores in the index's metric, ids) of up to k rows: only `included` ids when
+        given, never `excluded` ones."""
         queries = query.reshape(1, -1).astype(np.float32)
         if self.definition.metric == "cosine":
             queries = normalize_rows(queries)
@@ -57,7 +59,7 @@ class BuiltIndex:
         kind = self.definition.type
         if kind == "nsg":
             return self._search_nsg(queries, k, settings, excluded)
-        selector = _excluding(excluded)
+        selector = _including(included) if included is not None else _excluding(excluded)
         params = _search_parameters(self.index, settings, k, selector)
         scores, labels = self.index.search(queries, k, params=params)
         found = labels[0] >= 0
@@ -133,6 +135,10 @@ def _excluding(excluded: np.ndarray | None) -> faiss.IDSelector | None:
     selector = faiss.IDSelectorNot(batch)
     selector.referenced = batch  # keep the inner selector alive as long as the outer one
     return selector
+
+
+def _including(included: np.ndarray) -> faiss.IDSelector:
+    return faiss.IDSelectorBatch(np.ascontiguousarray(included, dtype=np.int64))
 
 
 def _search_parameters(

@@ -69,3 +69,26 @@ def test_recall_at_10_against_exact_search(
         assert len(result.positions) == K
         hits += len(set(engine.take("r", result.positions, "id")) & expected)
     assert hits / (K * QUERIES) >= floor
+
+
+@pytest.mark.parametrize(
+    ("selectivity", "strategy"),
+    [(0.01, "exact"), (0.1, "ann with id selector"), (0.5, "ann over-fetch")],
+)
+def test_filtered_search_never_comes_back_short(
+    engine: Engine, dataset: Any, selectivity: float, strategy: str
+) -> None:
+    vectors, queries, _ = dataset
+    engine.create_index("r", define_index("r_e_idx", "e", DIM, "hnsw", "l2", {}))
+    allowed = np.random.default_rng(3).choice(ROWS, int(ROWS * selectivity), replace=False)
+    positions = engine.positions_of("r", allowed.tolist())
+    hits = 0
+    for query in queries[:50]:
+        result = engine.search("r", SearchRequest("e", query, K, "l2", candidates=positions))
+        assert result.strategy.startswith(strategy)
+        assert len(result.positions) == K
+        found = set(engine.take("r", result.positions, "id"))
+        assert found <= set(allowed.tolist())
+        distances = np.linalg.norm(vectors[allowed] - query, axis=1)
+        hits += len(found & set(allowed[np.argsort(distances)[:K]].tolist()))
+    assert hits / (K * 50) >= 0.95
