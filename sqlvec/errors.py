@@ -191,3 +191,7 @@ class ProtocolError(SqlvecError):
 
 class DuplicateObject(SqlvecError):
     sqlstate = "42710"
+
+
+class CardinalityViolation(SqlvecError):
+    sqlstate = "21000"

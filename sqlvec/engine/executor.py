@@ -11,7 +11,7 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
-from sqlvec.errors import InvalidParameterValue, Notice, SqlvecError
+from sqlvec.errors import CardinalityViolation, InvalidParameterValue, Notice, SqlvecError
 from sqlvec.planner.plans import (
     AnalyzePlan,
     ConstantPlan,
@@ -81,7 +81,7 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
 def _topk(
     engine: Engine, plan: VectorTopKPlan, params: Params, settings: SearchSettings
 ) -> Outcome:
-    query = plan.query(params)
+    query = plan.query(params) if plan.query_sql is None else _stored_vector(engine, plan, params)
     if query is None:
         # ORDER BY a NULL distance: every row ties; Postgres returns rows in scan order.
         raise InvalidParameterValue("the query vector of a vector search must not be NULL")
@@ -115,6 +115,15 @@ def _topk(
     rows = _project(engine, plan.projection, context)
     notices = [Notice(message) for message in result.notices] if limit else []
     return Outcome(f"SELECT {len(rows)}", list(plan.projection.columns), rows, notices)
+
+
+def _stored_vector(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:
+    """The value of the scalar subquery that gives the query vector (None when no row)."""
+    assert plan.query_sql is not None
+    rows = engine.run_sql(plan.query_sql.sql, plan.query_sql.bind(params)).rows
+    if len(rows) > 1:
+        raise CardinalityViolation("more than one row returned by a subquery used as an expression")
+    return rows[0][0] if rows else None
 
 
 def _filtered_positions(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:

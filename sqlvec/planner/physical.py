@@ -11,6 +11,7 @@ from sqlvec.planner.logical import Filter, LogicalNode, NotAVectorSearch, Projec
 from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.values import compile_value
+from sqlvec.planner.vector_sql import to_duckdb
 from sqlvec.types import INT8, VECTOR
 
 
@@ -23,7 +24,10 @@ def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:
     scan = topk.input if isinstance(topk.input, Scan) else topk.input.input
     spec = scan.collection
-    query, _ = compile_value(topk.query, ctx.params, VECTOR)
+    query_sql = _subquery_sql(topk.query, ctx)
+    query: Evaluator = (
+        (lambda _: None) if query_sql else compile_value(topk.query, ctx.params, VECTOR)[0]
+    )
     projection = ProjectionBuilder(spec, ctx.params, topk.distance).build(project.outputs)
     return VectorTopKPlan(
         collection=spec.name,
@@ -36,7 +40,22 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
         filter=_filter(topk.input, ctx) if isinstance(topk.input, Filter) else None,
         projection=projection,
         partitions=scan.partitions,
+        query_sql=query_sql,
     )
+
+
+def _subquery_sql(node: exp.Expr, ctx: PlanContext) -> DuckSql | None:
+    inner = node.this if isinstance(node, exp.Paren) else node
+    if not isinstance(inner, exp.Subquery):
+        return None
+    select = inner.this
+    specs = [
+        ctx.catalog.spec(t.name)
+        for t in select.find_all(exp.Table)
+        if ctx.catalog.has_collection(t.name)
+    ]
+    infer_parameter_types(select, specs, ctx)
+    return to_duck_sql(to_duckdb(select.copy()), ctx.constants)
 
 
 def _count(node: exp.Expr | None, ctx: PlanContext) -> Evaluator | None:

@@ -97,6 +97,7 @@ class VectorTopKPlan:
     filter: DuckSql | None  # selects the ids of the rows that qualify
     projection: ResultProjection
     partitions: tuple[str, ...] | None = None  # FROM coll PARTITION (...); None: all
+    query_sql: DuckSql | None = None  # the query vector is a scalar subquery's value
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,12 @@ def _monotone_distance(key: exp.Expr | None, descending: bool) -> tuple[exp.Expr
     return None
 
 
+def _scalar_subquery(node: exp.Expr) -> bool:
+    """`(SELECT embedding FROM docs WHERE id = 7)`: a search by a stored vector."""
+    inner = node.this if isinstance(node, exp.Paren) else node
+    return isinstance(inner, exp.Subquery)
+
+
 def _number(node: exp.Expr | None) -> float | None:
     """A numeric constant's value (`1`, `-1`, `(2.5)`), else None."""
     if isinstance(node, exp.Paren):
@@ -107,7 +113,8 @@ def _distance_to_constant(expression: exp.Expr, scan: Scan) -> tuple[str, exp.Ex
         (expression.this, expression.expression),
         (expression.expression, expression.this),
     ):
-        if isinstance(column_side, exp.Column) and not query_side.find(exp.Column):
+        constant = not query_side.find(exp.Column) or _scalar_subquery(query_side)
+        if isinstance(column_side, exp.Column) and constant:
             spec = scan.collection
             if spec.has_column(column_side.name) and spec.column(column_side.name).is_vector:
                 return column_side.name, query_side
