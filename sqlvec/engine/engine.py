@@ -23,7 +23,7 @@ from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
-from sqlvec.engine.segment_search import SearchRequest, SearchResult, search
+from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
 from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store, vectors_from_arrow
 from sqlvec.engine.writes import arrow_table, assign_ids, coerced_columns, target_columns
 from sqlvec.errors import (
@@ -242,6 +242,13 @@ class Engine:
         with collection.layout_lock.reading():
             return search(collection, request)
 
+    def search_batch(
+        self, name: str, request: SearchRequest, queries: np.ndarray
+    ) -> list[SearchResult]:
+        collection = self.collection(name)
+        with collection.layout_lock.reading():
+            return search_batch(collection, request, queries)
+
     def distances(
         self, name: str, column: str, positions: np.ndarray, query: np.ndarray, metric: str
     ) -> np.ndarray:
@@ -299,6 +306,15 @@ class Engine:
         converters = [value_converter(pg_type) for _, pg_type, _ in columns]
         rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
         return SqlResult(columns, rows)
+
+    def run_sql_arrow(
+        self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
+    ) -> pa.Table:
+        params = [p.tolist() if isinstance(p, np.ndarray) else p for p in params]
+        try:
+            return self.store.query_arrow(sql, params, relations)
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
 
     def describe_sql(
         self, sql: str, relations: Mapping[str, pa.Table] | None = None

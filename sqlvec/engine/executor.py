@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.administration import execute_administration, stats_relations
+from sqlvec.engine.batch import describe_batch, execute_batch
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.segment_search import SearchRequest
@@ -14,6 +15,7 @@ from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import CardinalityViolation, InvalidParameterValue, Notice, SqlvecError
 from sqlvec.planner.plans import (
     AnalyzePlan,
+    BatchTopKPlan,
     ConstantPlan,
     CreateCollectionPlan,
     DropCollectionPlan,
@@ -45,6 +47,9 @@ def execute(
 ) -> Outcome:
     if isinstance(node, VectorTopKPlan):
         return _topk(engine, node, params, settings or SearchSettings())
+    if isinstance(node, BatchTopKPlan):
+        columns, rows = execute_batch(engine, node, params, settings or SearchSettings())
+        return Outcome(f"SELECT {len(rows)}", columns, rows)
     if isinstance(node, DuckPlan):
         return _duck(engine, node, params)
     if isinstance(node, InsertPlan):
@@ -72,6 +77,8 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
         return list(node.columns)
     if isinstance(node, ShowPartitionsPlan | AnalyzePlan):
         return list(node.columns)
+    if isinstance(node, BatchTopKPlan):
+        return describe_batch(engine, node)
     if isinstance(node, DuckPlan):
         described = engine.describe_sql(node.describe_sql, stats_relations(engine, node))
         return _named(node, [OutputColumn(*column) for column in described])

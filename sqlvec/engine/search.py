@@ -66,6 +66,37 @@ def knn(
     return labels[0], -scores[0].astype(np.float64)
 
 
+def knn_batch(
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    metric: str,
+    *,
+    normalized: Callable[[], np.ndarray] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`knn` for many queries at once: one Faiss call for L2, inner product and cosine."""
+    k = min(k, len(vectors))
+    if k <= 0 or metric == "l1" or len(queries) == 0:
+        return [knn(vectors, q, k, metric, normalized=normalized) for q in queries]
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    if metric == "cosine":
+        base = normalized() if normalized is not None else normalize_rows(vectors)
+        scores, labels = faiss.knn(normalize_rows(queries), base, k, faiss.METRIC_INNER_PRODUCT)
+        distances = 1.0 - np.clip(scores.astype(np.float64), -1.0, 1.0)
+        results = [(labels[i], distances[i]) for i in range(len(queries))]
+        # Rows with a zero vector (query or stored) need NaN distances: redo those singly.
+        return [
+            knn(vectors, queries[i], k, metric, normalized=normalized)
+            if not np.any(queries[i]) or not np.any(base[labels[i]], axis=1).all()
+            else result
+            for i, result in enumerate(results)
+        ]
+    scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
+    values = scores.astype(np.float64)
+    distances = np.sqrt(np.maximum(values, 0.0)) if metric == "l2" else -values
+    return [(labels[i], distances[i]) for i in range(len(queries))]
+
+
 def _by_full_sort(
     vectors: np.ndarray, query: np.ndarray, k: int, metric: str, descending: bool
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -8,13 +8,13 @@ ranked by their exact distance, so results never depend on an index's compressed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from sqlvec.engine.collection import Collection, Partition, Segment
 from sqlvec.engine.rows import CollectionRows
-from sqlvec.engine.search import knn, pairwise
+from sqlvec.engine.search import knn, knn_batch, pairwise
 from sqlvec.engine.vector_index import (
     DEFAULT_EF_SEARCH,
     DEFAULT_NPROBE,
@@ -100,6 +100,62 @@ def _indexed_segments(
     ]
 
 
+def search_batch(
+    collection: Collection, request: SearchRequest, queries: np.ndarray
+) -> list[SearchResult]:
+    """`search` for many query vectors: one batched Faiss call per segment, not per query."""
+    if request.candidates is not None or request.descending:
+        return [search(collection, replace(request, query=q)) for q in queries]
+    rows = collection.rows
+    snapshot = rows.snapshot()
+    vectors = snapshot.vectors[request.column]
+    deleted = rows.deleted_mask(snapshot.size)
+    selected = collection.selected(request.partitions)
+    indexed = _indexed_segments(collection, selected, request)
+    exact = _exact_positions(selected, indexed, deleted)
+    everything = request.partitions is None and rows.deleted_count == 0 and not indexed
+    if everything:
+        found = knn_batch(
+            vectors,
+            queries,
+            request.k,
+            request.metric,
+            normalized=lambda: rows.normalized(request.column, snapshot.size),
+        )
+        return [_finish(SearchResult(p, d), request, snapshot.size) for p, d in found]
+    exact_found = knn_batch(vectors[exact], queries, request.k, request.metric)
+    candidates = [[exact[labels[labels >= 0]]] for labels, _ in exact_found]
+    for segment in indexed:
+        index = segment.indexes[request.column]
+        _check_nprobe(index, request.settings)
+        fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
+        ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
+        positions = rows.lookup(ids.ravel().tolist()).reshape(ids.shape)
+        for i in range(len(queries)):
+            candidates[i].append(positions[i][positions[i] >= 0])
+    live = len(exact) + sum(_live_count(s, deleted) for s in indexed)
+    results = []
+    for query, parts in zip(queries, candidates, strict=True):
+        pool = np.unique(np.concatenate(parts))
+        distances = pairwise(vectors[pool], query, request.metric)
+        keys = np.where(np.isnan(distances), np.inf, distances)
+        order = np.lexsort((pool, keys))[: request.k]
+        results.append(_finish(SearchResult(pool[order], distances[order]), request, live))
+    return results
+
+
+def _exact_positions(
+    selected: list[Partition], indexed: list[Segment], deleted: np.ndarray
+) -> np.ndarray:
+    """Live rows of the chosen partitions that no usable index covers: searched exactly."""
+    by_index = {id(s) for s in indexed}
+    parts = [p.growing_positions() for p in selected]
+    parts += [s.positions for p in selected for s in p.sealed if id(s) not in by_index]
+    positions = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    positions = positions[positions < len(deleted)]
+    return positions[~deleted[positions]]
+
+
 def _filtered(
     collection: Collection,
     vectors: np.ndarray,
@@ -147,12 +203,7 @@ def _merged(
     selectivity: float = 1.0,
 ) -> SearchResult:
     rows = collection.rows
-    exact_parts = [p.growing_positions() for p in selected]
-    by_index = {id(s) for s in indexed}
-    exact_parts += [s.positions for p in selected for s in p.sealed if id(s) not in by_index]
-    exact = np.concatenate(exact_parts) if exact_parts else np.empty(0, np.int64)
-    exact = exact[exact < len(deleted)]
-    exact = exact[~deleted[exact]]
+    exact = _exact_positions(selected, indexed, deleted)
     if allowed is not None:
         exact = np.intersect1d(exact, allowed)
     found = [knn(vectors[exact], request.query, request.k, request.metric)[0]]

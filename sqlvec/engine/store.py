@@ -277,6 +277,14 @@ class Store:
             description = [(column[0], str(column[1])) for column in cursor.description]
             return description, cursor.fetchall()
 
+    def query_arrow(
+        self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
+    ) -> pa.Table:
+        """Run a query and return its rows as an Arrow table (bulk results for relations)."""
+        cursor = self.cursor()
+        with _registered(cursor, relations or {}):
+            return cursor.sql(sql, params=list(params)).to_arrow_table()
+
     def describe(
         self, sql: str, relations: Mapping[str, pa.Table] | None = None
     ) -> list[tuple[str, str]]:

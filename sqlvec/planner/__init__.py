@@ -14,7 +14,7 @@ from sqlvec.planner.dml import plan_delete, plan_update
 from sqlvec.planner.insert import plan_insert
 from sqlvec.planner.plans import Plan, ShowCollectionsPlan
 from sqlvec.planner.select import plan_select
-from sqlvec.planner.values import ParamTypes
+from sqlvec.planner.values import ParamTypes, parameter_index
 
 __all__ = ["Catalog", "Plan", "plan"]
 
@@ -29,7 +29,9 @@ def plan(
     # Unquoted identifiers fold to lower case, as in Postgres: `Docs` is `docs`.
     statement = normalize_identifiers(statement.copy(), dialect="postgres")
     node = _plan_node(statement, ctx)
-    return Plan(node, ctx.params.resolved())
+    # Planning may add parameters of its own (a LATERAL search's query vector): not the client's.
+    count = max((parameter_index(p) + 1 for p in statement.find_all(exp.Parameter)), default=0)
+    return Plan(node, ctx.params.resolved()[: max(count, len(param_oids))])
 
 
 def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:

@@ -197,3 +197,16 @@ class UpdatePlan:
     collection: str
     columns: tuple[str, ...]
     rows: DuckSql  # selects the id, then the new value of each column, of each matching row
+
+
+@dataclass(frozen=True)
+class BatchTopKPlan:
+    """A LATERAL join of a vector search: one batched search for every outer row."""
+
+    outer: DuckSql  # the outer rows, numbered in column __sqlvec_row
+    outer_describe: str  # the same with typed NULL parameters and LIMIT 0
+    outer_vector: str  # the outer column that holds each query vector
+    inner: VectorTopKPlan  # its query vector is parameter `query_param`
+    query_param: int
+    final: DuckSql  # the statement over the relations sqlvec_outer and sqlvec_lateral
+    final_describe: str

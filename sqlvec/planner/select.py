@@ -8,6 +8,7 @@ from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import describe_sql, to_duck_sql
+from sqlvec.planner.lateral import lateral_join, plan_lateral
 from sqlvec.planner.logical import (
     Filter,
     Limit,
@@ -52,13 +53,21 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
         return duck_query_plan(select, ctx)
     if isinstance(select, exp.Select):
         try:
-            logical = _logical_plan(select, ctx)
-            for rule in RULES:
-                logical = rule(logical)
-            return to_physical(logical, ctx)
+            join = lateral_join(select)
+            if join is not None:
+                return plan_lateral(select, join, ctx, lambda inner: _vector_search(inner, ctx))
+            return _vector_search(select, ctx)
         except NotAVectorSearch:
             pass
     return duck_query_plan(select, ctx)
+
+
+def _vector_search(select: exp.Select, ctx: PlanContext) -> object:
+    """Logical plan, rewrite rules, physical plan: a top-k search, or NotAVectorSearch."""
+    logical = _logical_plan(select, ctx)
+    for rule in RULES:
+        logical = rule(logical)
+    return to_physical(logical, ctx)
 
 
 def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:

@@ -189,3 +189,19 @@ def test_fewer_rows_than_k_returns_fewer_with_a_notice(engine: Engine) -> None:
     result = engine.search("vecs", SearchRequest("embedding", data(1)[0], 10, "l2"))
     assert len(result.positions) == 4
     assert result.notices and "4 of 10" in result.notices[0]
+
+
+@pytest.mark.parametrize("kind", ["none", "hnsw", "ivf_flat"])
+def test_batch_search_answers_as_single_searches(engine: Engine, kind: str) -> None:
+    vectors = data(2600)
+    load(engine, vectors)
+    if kind != "none":
+        index(engine, kind, **({"nlist": 8} if kind == "ivf_flat" else {}))
+    engine.delete("vecs", [3, 1500])
+    queries = data(20, seed=12)
+    request = SearchRequest("embedding", queries[0], 7, "l2")
+    batch = engine.search_batch("vecs", request, queries)
+    for query, result in zip(queries, batch, strict=True):
+        single = engine.search("vecs", SearchRequest("embedding", query, 7, "l2"))
+        assert result.positions.tolist() == single.positions.tolist()
+        np.testing.assert_allclose(result.distances, single.distances, rtol=1e-5)
