@@ -69,6 +69,7 @@ class SessionStatements:
             nprobe=self.settings.explicit_integer("nprobe"),
             ef_search=self.settings.explicit_integer("ef_search"),
             search_length=self.settings.explicit_integer("search_length"),
+            explain_recall=self.settings.get("explain_recall").lower() in ("on", "true", "1"),
         )
 
     def check_not_failed(self) -> None:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, str] = {
     "nprobe": "16",
     "ef_search": "64",
     "search_length": "40",
+    "explain_recall": "off",
 }
 
 # Integer settings and their valid ranges, checked on SET (22023 outside them).

@@ -55,6 +55,7 @@ class SearchRequest:
     candidates: np.ndarray | None = None  # positions a WHERE clause allows
     partitions: list[str] | None = None  # None: every partition
     settings: SearchSettings = field(default_factory=SearchSettings)
+    exact: bool = False  # ignore indexes (EXPLAIN ANALYZE's recall measurement)
 
 
 def search(collection: Collection, request: SearchRequest) -> SearchResult:
@@ -65,6 +66,12 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
     selected = collection.selected(request.partitions)
     everything = request.partitions is None and rows.deleted_count == 0
     indexed = [] if request.descending else _indexed_segments(collection, selected, request)
+    if request.exact:
+        codes = rows.partition_codes(snapshot.size)
+        base = request.candidates
+        if base is None:
+            base = np.arange(snapshot.size, dtype=np.int64)
+        return _exact(vectors, np.unique(_live(base, deleted, codes, selected)), request)
     if request.candidates is not None:
         codes = rows.partition_codes(snapshot.size)
         allowed = np.unique(_live(request.candidates, deleted, codes, selected))

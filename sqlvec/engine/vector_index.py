@@ -27,6 +27,8 @@ class SearchSettings:
     nprobe: int | None = None
     ef_search: int | None = None
     search_length: int | None = None
+    # Not a search parameter: EXPLAIN ANALYZE also measures recall against exact search.
+    explain_recall: bool = False
 
 
 class BuiltIndex:

@@ -10,7 +10,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from sqlvec.parser.indexes import IndexParser
-from sqlvec.parser.nodes import AnalyzeCollection, Compact, Flush
+from sqlvec.parser.nodes import AnalyzeCollection, Compact, Explain, Flush
 
 
 class AdminParser(IndexParser):
@@ -20,6 +20,35 @@ class AdminParser(IndexParser):
 
     def _parse_compact_statement(self) -> Compact:
         return self.expression(Compact(this=self._parse_table_parts(schema=True)))
+
+    def _parse_explain_statement(self) -> Explain:
+        analyze = verbose = False
+        if self._match(TokenType.L_PAREN):
+            # EXPLAIN (ANALYZE, VERBOSE false, COSTS off) ...: options with optional booleans.
+            while not self._match(TokenType.R_PAREN):
+                option = self._curr.text.upper() if self._curr else ""
+                self._advance()
+                value = True
+                if self._curr and self._curr.text.upper() in (
+                    "TRUE",
+                    "ON",
+                    "FALSE",
+                    "OFF",
+                    "1",
+                    "0",
+                ):
+                    value = self._curr.text.upper() in ("TRUE", "ON", "1")
+                    self._advance()
+                analyze = value if option == "ANALYZE" else analyze
+                verbose = value if option == "VERBOSE" else verbose
+                self._match(TokenType.COMMA)
+        else:
+            analyze = bool(self._match(TokenType.ANALYZE))
+            verbose = bool(self._match_text_seq("VERBOSE"))
+        statement = self._parse_statement()
+        if statement is None:
+            self.raise_error("Expecting a statement after EXPLAIN")
+        return self.expression(Explain(this=statement, analyze=analyze, verbose=verbose))
 
     def _parse_analyze_statement(self) -> exp.Expr:
         index = self._index

@@ -23,6 +23,7 @@ from sqlvec.parser.nodes import (
     DropCollection,
     DropPartition,
     DropVectorIndex,
+    Explain,
     Flush,
     ResetVariable,
     Savepoint,
@@ -166,6 +167,12 @@ def _analyze_sql(self: PostgresGenerator, e: AnalyzeCollection) -> str:
     return f"ANALYZE{verbose} {table}" if table else f"ANALYZE{verbose}"
 
 
+def _explain_sql(self: PostgresGenerator, e: Explain) -> str:
+    analyze = " ANALYZE" if e.args.get("analyze") else ""
+    verbose = " VERBOSE" if e.args.get("verbose") else ""
+    return f"EXPLAIN{analyze}{verbose} {self.sql(e, 'this')}"
+
+
 def _transaction_sql(self: PostgresGenerator, e: exp.Transaction) -> str:
     verb = "START TRANSACTION" if e.args.get("this") == "START" else "BEGIN"
     modes = self.expressions(e, key="modes", flat=True)
@@ -193,6 +200,7 @@ class SqlvecGenerator(PostgresGenerator):
         Flush: _flush_sql,
         Compact: lambda self, e: f"COMPACT {self.sql(e, 'this')}",
         AnalyzeCollection: _analyze_sql,
+        Explain: _explain_sql,
     }
 
     def table_parts(self, expression: exp.Table) -> str:

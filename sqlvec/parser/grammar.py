@@ -77,6 +77,7 @@ class SqlvecParser(DdlParser):
         # sqlvec's own administration statements (admin.py).
         "FLUSH": lambda self: self._parse_flush_statement(),
         "COMPACT": lambda self: self._parse_compact_statement(),
+        "EXPLAIN": lambda self: self._parse_explain_statement(),
         # Postgres statements sqlvec does not model: exp.Command, which the planner answers
         # with 0A000 instead of a misleading syntax error (asyncpg's pool reset sends some).
         **dict.fromkeys(

@@ -259,3 +259,14 @@ class AnalyzeCollection(exp.Expression):
     """
 
     arg_types = {"this": False, "verbose": False}
+
+
+class Explain(exp.Expression):
+    """EXPLAIN [ANALYZE] [VERBOSE] statement, or EXPLAIN (ANALYZE [on|off], ...) statement.
+
+    this: the explained statement (a parsed node)
+    analyze: the statement runs, and the plan reports rows and timings
+    verbose: VERBOSE was given (accepted; the plan text is the same)
+    """
+
+    arg_types = {"this": True, "analyze": False, "verbose": False}

@@ -43,6 +43,8 @@ class SqlvecTokenizer(Postgres.Tokenizer):
     # Postgres' tokenizer swallows the rest of a RESET statement into one string; the parser
     # reads RESET itself (see Parser.WORD_STATEMENT_PARSERS).
     KEYWORDS.pop("RESET")
+    # And EXPLAIN: its statement is parsed, not kept as text (Parser.WORD_STATEMENT_PARSERS).
+    KEYWORDS.pop("EXPLAIN", None)
 
     # Likewise SHOW: parsed into Show / ShowCollections rather than an opaque Command.
     COMMANDS = Postgres.Tokenizer.COMMANDS - {TokenType.SHOW}

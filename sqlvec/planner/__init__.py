@@ -6,13 +6,13 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from sqlvec.errors import FeatureNotSupported
-from sqlvec.parser.nodes import CreateCollection, DropCollection, ShowCollections
+from sqlvec.parser.nodes import CreateCollection, DropCollection, Explain, ShowCollections
 from sqlvec.planner.collection_admin import ADMIN_NODES, plan_admin
 from sqlvec.planner.context import Catalog, PlanContext
 from sqlvec.planner.ddl import plan_create, plan_drop
 from sqlvec.planner.dml import plan_delete, plan_update
 from sqlvec.planner.insert import plan_insert
-from sqlvec.planner.plans import Plan, ShowCollectionsPlan
+from sqlvec.planner.plans import ExplainPlan, Plan, ShowCollectionsPlan
 from sqlvec.planner.select import plan_select
 from sqlvec.planner.values import ParamTypes, parameter_index
 
@@ -45,6 +45,8 @@ def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
         return plan_insert(statement, ctx)
     if isinstance(statement, exp.Query):
         return plan_select(statement, ctx)
+    if isinstance(statement, Explain):
+        return ExplainPlan(_plan_node(statement.this, ctx), bool(statement.args.get("analyze")))
     if isinstance(statement, ADMIN_NODES):
         return plan_admin(statement, ctx)
     if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "INDEX":

@@ -210,3 +210,9 @@ class BatchTopKPlan:
     query_param: int
     final: DuckSql  # the statement over the relations sqlvec_outer and sqlvec_lateral
     final_describe: str
+
+
+@dataclass(frozen=True)
+class ExplainPlan:
+    inner: object  # the explained statement's plan
+    analyze: bool

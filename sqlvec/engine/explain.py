@@ -1,0 +1,145 @@
+"""EXPLAIN [ANALYZE]: a plan as text, with what the engine decides at run time.
+
+The text is stable (tests compare it with golden files): one node per line, details indented
+under it. EXPLAIN ANALYZE runs the statement and adds rows and time; with
+`SET explain_recall = on`, a vector search is also run exactly and its recall reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from sqlvec.engine.engine import Engine
+from sqlvec.engine.index_types import IndexDef
+from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
+from sqlvec.engine.topk import search_request
+from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
+from sqlvec.planner.plans import (
+    BatchTopKPlan,
+    DuckPlan,
+    InsertPlan,
+    OutputColumn,
+    Params,
+    VectorTopKPlan,
+)
+from sqlvec.types import TEXT
+
+COLUMNS = [OutputColumn("QUERY PLAN", TEXT)]
+OPERATORS = {"l2": "<->", "ip": "<#>", "cosine": "<=>", "l1": "<+>"}
+
+
+def explain_lines(
+    engine: Engine, node: object, params: Params, settings: SearchSettings
+) -> list[str]:
+    if isinstance(node, VectorTopKPlan):
+        return _topk_lines(engine, node, params, settings)
+    if isinstance(node, BatchTopKPlan):
+        outer = engine.run_sql(f"SELECT count(*) FROM ({node.outer.sql})", node.outer.bind(params))
+        lines = [f"Batched Vector Search: {outer.rows[0][0]} queries in one search per segment"]
+        lines += ["  " + line for line in _topk_lines(engine, node.inner, params, settings)]
+        lines.append("  Join: DuckDB, outer rows with their results")
+        return lines
+    if isinstance(node, DuckPlan):
+        return ["DuckDB Query", f"  SQL: {node.query.sql}"]
+    if isinstance(node, InsertPlan):
+        return [f"Insert on {node.collection}", f"  Rows: {len(node.rows)}"]
+    return [type(node).__name__.removesuffix("Plan")]
+
+
+def explain_analyze(
+    engine: Engine,
+    node: object,
+    params: Params,
+    settings: SearchSettings,
+    run: Any,
+    measure_recall: bool,
+) -> list[str]:
+    lines = explain_lines(engine, node, params, settings)
+    started = time.perf_counter()
+    outcome: Outcome = run()
+    elapsed = (time.perf_counter() - started) * 1000
+    lines.append(f"Actual: {len(outcome.rows)} rows")
+    lines.append(f"Execution Time: {elapsed:.3f} ms")
+    if measure_recall and isinstance(node, VectorTopKPlan):
+        recall = _recall(engine, node, params, settings)
+        lines.append(f"Recall@{len(outcome.rows)} against exact search: {recall:.3f}")
+    return lines
+
+
+def _topk_lines(
+    engine: Engine, plan: VectorTopKPlan, params: Params, settings: SearchSettings
+) -> list[str]:
+    collection = engine.collection(plan.collection)
+    order = "DESC" if plan.descending else "ASC"
+    query = "(subquery)" if plan.query_sql is not None else "query vector"
+    lines = [f"Vector Search on {plan.collection}"]
+    lines.append(f"  Order: {plan.column} {OPERATORS[plan.metric]} {query} {order}")
+    limit = plan.limit(params) if plan.limit is not None else None
+    lines.append(f"  Top-K: {limit if limit is not None else 'all rows'}")
+    names = sorted(collection.partitions) if plan.partitions is None else list(plan.partitions)
+    kept = "all" if plan.partitions is None else "listed"
+    lines.append(f"  Partitions: {', '.join(names)} ({kept})")
+    definition = collection.indexes.get(plan.column)
+    if definition is None or definition.metric != plan.metric or plan.descending:
+        reason = "no index" if definition is None else "the index serves another distance"
+        lines.append(
+            f"  Index: none, exact search ({'descending order' if plan.descending else reason})"
+        )
+    else:
+        lines.append(f"  Index: {_index_text(definition, settings)}")
+    segments = [
+        s
+        for p in collection.selected(list(plan.partitions) if plan.partitions else None)
+        for s in p.sealed
+    ]
+    built = sum(1 for s in segments if plan.column in s.indexes)
+    lines.append(
+        f"  Segments: {len(segments)} sealed ({built} with an index), growing searched exactly"
+    )
+    if plan.filter is not None:
+        lines.extend(_filter_lines(engine, plan, params, definition is not None))
+    return lines
+
+
+def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(definition.params.items()))
+    search = {
+        "ivf_flat": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
+        "ivf_sq8": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
+        "ivf_pq": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
+        "hnsw": f"ef_search={settings.ef_search or DEFAULT_EF_SEARCH}",
+        "nsg": f"search_length={settings.search_length or 40}",
+    }.get(definition.type, "exhaustive")
+    return f"{definition.type} {definition.name} ({params}); search {search}"
+
+
+def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed: bool) -> list[str]:
+    assert plan.filter is not None
+    matching = engine.run_sql(f"SELECT count(*) FROM ({plan.filter.sql})", plan.filter.bind(params))
+    count = int(matching.rows[0][0])
+    total = max(engine.row_count(plan.collection), 1)
+    selectivity = count / total
+    if not indexed or selectivity < EXACT_BELOW_SELECTIVITY:
+        strategy = "exact search over the matching rows"
+    elif selectivity < OVERFETCH_ABOVE_SELECTIVITY:
+        strategy = "index search with an ID selector of the matching rows"
+    else:
+        strategy = "index search, over-fetching and dropping rows that do not match"
+    return [
+        "  Filter: DuckDB selects the matching ids",
+        f"    Estimate: {count} of {total} rows (selectivity {selectivity:.3f})",
+        f"    Strategy: {strategy}; redone exactly if it comes back short",
+    ]
+
+
+def _recall(
+    engine: Engine, plan: VectorTopKPlan, params: Params, settings: SearchSettings
+) -> float:
+    """The search's recall against exact search over the same rows."""
+    request, offset, _ = search_request(engine, plan, params, settings)
+    approximate = engine.search(plan.collection, request).positions[offset:]
+    exact = engine.search(plan.collection, replace(request, exact=True)).positions[offset:]
+    return len(set(approximate.tolist()) & set(exact.tolist())) / max(len(exact), 1)

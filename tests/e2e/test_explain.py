@@ -1,0 +1,76 @@
+"""EXPLAIN output, compared with golden files (tests/golden/explain/<name>.txt).
+
+Run with SQLVEC_UPDATE_GOLDEN=1 to rewrite them after an intended change of the plan text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from sqlvec.testing import ServerProcess
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "explain"
+STATEMENTS = {
+    "exact": "EXPLAIN SELECT id FROM ex_plain ORDER BY embedding <-> '[0,0,0,1]' LIMIT 5",
+    "hnsw": "EXPLAIN SELECT id, embedding <-> %s AS d FROM ex_hnsw ORDER BY d LIMIT 10",
+    "filtered": "EXPLAIN SELECT id FROM ex_hnsw WHERE grp < 1 ORDER BY embedding <-> %s LIMIT 10",
+    "partition": "EXPLAIN SELECT id FROM ex_hnsw PARTITION (p1) ORDER BY embedding <=> %s LIMIT 3",
+    "lateral": "EXPLAIN SELECT q.id, r.id FROM ex_plain q CROSS JOIN LATERAL "
+    "(SELECT id FROM ex_hnsw ORDER BY embedding <-> q.embedding LIMIT 2) r",
+    "scalar": "EXPLAIN SELECT grp, count(*) FROM ex_hnsw GROUP BY grp",
+}
+
+
+def text(vector: np.ndarray) -> str:
+    return "[" + ",".join(map(repr, vector.tolist())) + "]"
+
+
+@pytest.fixture(scope="module")
+def conn(server: ServerProcess) -> psycopg.Connection:
+    connection = psycopg.connect(server.dsn, autocommit=True)
+    vectors = np.random.default_rng(17).standard_normal((400, 4)).astype(np.float32)
+    for name in ("ex_plain", "ex_hnsw"):
+        connection.execute(f"DROP TABLE IF EXISTS {name}")
+        connection.execute(
+            f"CREATE COLLECTION {name} (id BIGINT PRIMARY KEY, grp INT, embedding VECTOR(4)) "
+            "WITH (segment_rows = 150)"
+        )
+    connection.execute("CREATE PARTITION p1 ON ex_hnsw")
+    rows = ", ".join(f"({i}, {i % 10}, '{text(v)}')" for i, v in enumerate(vectors))
+    connection.execute(f"INSERT INTO ex_hnsw VALUES {rows}")
+    connection.execute(f"INSERT INTO ex_plain VALUES {rows.split('), (')[0]})")
+    connection.execute("CREATE INDEX ON ex_hnsw USING hnsw (embedding) WITH (m = 8)")
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("name", sorted(STATEMENTS))
+def test_explain_matches_golden_text(conn: psycopg.Connection, name: str) -> None:
+    sql = STATEMENTS[name]
+    params = ("[1,0,0,0]",) if "%s" in sql else None
+    plan = "\n".join(row[0] for row in conn.execute(sql, params).fetchall()) + "\n"
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("SQLVEC_UPDATE_GOLDEN"):
+        path.write_text(plan)
+    assert plan == path.read_text()
+
+
+def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) -> None:
+    conn.execute("SET explain_recall = on")
+    lines = [
+        row[0]
+        for row in conn.execute(
+            "EXPLAIN ANALYZE SELECT id FROM ex_hnsw ORDER BY embedding <-> '[1,0,0,0]' LIMIT 10"
+        ).fetchall()
+    ]
+    conn.execute("RESET explain_recall")
+    assert "Actual: 10 rows" in lines
+    assert any(re.fullmatch(r"Execution Time: \d+\.\d{3} ms", line) for line in lines)
+    recall = [line for line in lines if line.startswith("Recall@10")]
+    assert recall and float(recall[0].rsplit(" ", 1)[1]) >= 0.9
