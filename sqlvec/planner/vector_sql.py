@@ -74,14 +74,17 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
         if name == "vector_dims" and len(node.expressions) == 1:
             return exp.func("len", _as_list(node.expressions[0]))
         if name == "vector_norm" and len(node.expressions) == 1:
-            vector = _as_list(node.expressions[0])
-            return exp.func("sqrt", exp.func("list_inner_product", vector, vector.copy()))
+            return _norm(_as_list(node.expressions[0]))
+        if name == "l2_normalize" and len(node.expressions) == 1:
+            return _template(_NORMALIZE, v=_as_list(node.expressions[0]))
         return node
 
     return tree.transform(rewrite)
 
 
 def _distance(node: VectorDistance) -> exp.Expr:
+    if node.metric == "l1":
+        return _template(_L1, a=_as_list(node.this), b=_as_list(node.expression))
     function = _DUCKDB_DISTANCES.get(node.metric)
     if function is None:
         raise FeatureNotSupported(
@@ -90,6 +93,27 @@ def _distance(node: VectorDistance) -> exp.Expr:
     call = exp.func(function, _as_list(node.this), _as_list(node.expression))
     # pgvector's distances are float8; DuckDB's list functions return the element type.
     return exp.cast(call, exp.DataType.build("DOUBLE"))
+
+
+# DuckDB has no list function for these two: spelled out with its lambdas.
+_L1 = (
+    "CAST(list_sum(list_transform(range(1, len({a}) + 1), "
+    "lambda i: abs({a}[i] - {b}[i]))) AS DOUBLE)"
+)
+_NORMALIZE = (
+    "CASE WHEN list_inner_product({v}, {v}) = 0 THEN {v} "
+    "ELSE list_transform({v}, lambda x: CAST(x / sqrt(list_inner_product({v}, {v})) AS FLOAT)) END"
+)
+
+
+def _template(template: str, **operands: exp.Expr) -> exp.Expr:
+    """A DuckDB expression from SQL text with the operands' SQL in place of {name}."""
+    text = template.format(**{name: f"({node.sql('duckdb')})" for name, node in operands.items()})
+    return exp.maybe_parse(text, dialect="duckdb")
+
+
+def _norm(vector: exp.Expr) -> exp.Expr:
+    return exp.func("sqrt", exp.func("list_inner_product", vector, vector.copy()))
 
 
 def _as_list(node: exp.Expr) -> exp.Expr:
