@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from sqlvec import parser, planner
 from sqlvec.engine.engine import Engine
-from sqlvec.engine.executor import Outcome, describe, execute
+from sqlvec.engine.executor import Outcome, describe, execute, is_quick
 from sqlvec.errors import (
     DuplicatePreparedStatement,
     InvalidCursorName,
@@ -232,7 +232,12 @@ class Session:
         assert prepared.plan is not None
         node = prepared.plan.node
         settings = self._session.search_settings()
-        outcome = await self._off_loop(lambda: execute(self._engine, node, params, settings))
+        work = lambda: execute(self._engine, node, params, settings)  # noqa: E731
+        if is_quick(self._engine, node):
+            # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
+            outcome = work()
+        else:
+            outcome = await self._off_loop(work)
         if not outcome.tag.startswith("SELECT"):
             self._session.wrote()
         return outcome

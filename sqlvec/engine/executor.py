@@ -56,6 +56,20 @@ def execute(
     return execute_administration(engine, node, params)
 
 
+QUICK_EXACT_WORK = 1_000_000  # vector components an exact search may scan on the event loop
+
+
+def is_quick(engine: Engine, node: object) -> bool:
+    """Whether running `node` is cheaper than handing it to a worker thread: a search without
+    a filter whose exact part is small (the rows an index covers cost little)."""
+    if not isinstance(node, VectorTopKPlan) or node.filter is not None or node.query_sql:
+        return False
+    collection = engine.collection(node.collection)
+    dim = collection.spec.column(node.column).dim or 0
+    covered = sum(len(s.positions) for s in collection.all_segments() if node.column in s.indexes)
+    return (len(collection.rows) - covered) * dim <= QUICK_EXACT_WORK
+
+
 def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
     """Result columns of a plan, without running it (Describe before Bind)."""
     if isinstance(node, VectorTopKPlan):
