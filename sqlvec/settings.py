@@ -91,6 +91,7 @@ def normalize_value(name: str, value: str) -> str:
 class Settings:
     def __init__(self) -> None:
         self._values = dict(DEFAULTS)
+        self._explicit: set[str] = set()  # set by the session, not defaults
 
     def get(self, name: str) -> str:
         key = canonical(name)
@@ -107,6 +108,7 @@ class Settings:
         if key in INTEGER_RANGES:
             value = str(_checked_integer(name, value, *INTEGER_RANGES[key]))
         self._values[key] = value
+        self._explicit.add(key)
         return {REPORTED[key]: value} if key in REPORTED else {}
 
     def reset(self, name: str) -> dict[str, str]:
@@ -116,8 +118,11 @@ class Settings:
             for setting in list(self._values):
                 if setting not in READ_ONLY and setting in DEFAULTS:
                     changed.update(self.set(setting, DEFAULTS[setting]))
+            self._explicit.clear()
             return changed
-        return self.set(key, DEFAULTS.get(key, ""))
+        changed = self.set(key, DEFAULTS.get(key, ""))
+        self._explicit.discard(key)
+        return changed
 
     def reported(self) -> dict[str, str]:
         return {REPORTED[key]: self._values[key] for key in REPORTED}
@@ -128,7 +133,7 @@ class Settings:
     def explicit_integer(self, name: str) -> int | None:
         """The value when the session set it (SET), else None: the engine picks its default."""
         key = canonical(name)
-        return int(self._values[key]) if self._values[key] != DEFAULTS.get(key) else None
+        return int(self._values[key]) if key in self._explicit else None
 
 
 def _checked_integer(name: str, value: str, low: int, high: int) -> int:

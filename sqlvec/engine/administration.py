@@ -100,11 +100,10 @@ def _create_index(engine: Engine, node: CreateIndexPlan) -> Outcome:
 def _drop_index(engine: Engine, node: DropIndexPlan) -> Outcome:
     if engine.drop_index(node.name, node.collection):
         return Outcome("DROP INDEX")
+    what = f'index "{node.name}"' if node.name else f'an index on "{node.collection}"'
     if node.if_exists:
-        return Outcome(
-            "DROP INDEX", notices=[Notice(f'index "{node.name}" does not exist, skipping')]
-        )
-    raise UndefinedObject(f'index "{node.name}" does not exist')
+        return Outcome("DROP INDEX", notices=[Notice(f"{what} does not exist, skipping")])
+    raise UndefinedObject(f"{what} does not exist")
 
 
 def _skipped(done: bool, message: str) -> list[Notice]:

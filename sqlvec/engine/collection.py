@@ -134,6 +134,8 @@ class Collection:
         growing = partition.growing.view()
         count = len(growing) if count is None else count
         positions, rest = growing[:count].copy(), growing[count:].copy()
+        # Rows deleted while growing never enter the segment (nor its index).
+        positions = positions[~self.rows.deleted_mask()[positions]]
         segment = Segment(
             partition.growing_id, partition.name, positions, self.rows.ids()[positions].copy()
         )

@@ -130,7 +130,7 @@ class Engine:
             codes = collection.rows.partition_codes()
             collection.rows.delete(np.flatnonzero(codes == partition.code))
             for segment in partition.sealed:
-                self.store.forget_segment(name, segment.id)
+                self.indexing.forget(collection, segment)
             del collection.partitions[tag]
             return True
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlvec.engine.faiss_setup import faiss
 from sqlvec.errors import FeatureNotSupported, InvalidParameterValue, UndefinedObject
 
+NSG_MIN_ROWS = 128
 PQ_M_VALUES = (96, 64, 56, 48, 40, 32, 28, 24, 20, 16, 12, 8, 4, 3, 2, 1)
 KMEANS_SEED = 1234  # fixed: the same rows always train the same centroids
 
@@ -42,6 +43,7 @@ PARAMETER_ALIASES = {
     "ef_construct": "ef_construction",
     "pq_m": "m",
 }
+L1_TYPES = ("flat", "hnsw")
 OPCLASS_METRICS = {
     "vector_l2_ops": "l2",
     "vector_ip_ops": "ip",
@@ -83,7 +85,9 @@ class IndexDef:
         if self.type == "ivf_pq":
             return max(int(self.params["nlist"]), 2 ** int(self.params["nbits"]))
         if self.type == "nsg":
-            return int(self.params["knng"]) + 1
+            # Faiss' NN-descent asserts (and aborts the process) on fewer than about twice
+            # knng rows, and NSG needs more than its 100 evaluation points: keep a margin.
+            return max(NSG_MIN_ROWS, 3 * int(self.params["knng"]))
         if self.type == "faiss":
             return int(self.params.get("min_rows", 1))
         return 1
@@ -121,6 +125,11 @@ def define_index(
 ) -> IndexDef:
     """Validate a CREATE INDEX and fill in defaults."""
     kind = canonical_type(method)
+    if metric == "l1" and kind not in L1_TYPES:
+        raise FeatureNotSupported(
+            f"index type {kind} does not support L1 distance (vector_l1_ops)",
+            hint="Use hnsw or flat for <+>.",
+        )
     params = _checked_params(kind, raw, dim)
     definition = IndexDef(name, column, kind, metric, params)
     if kind == "faiss":

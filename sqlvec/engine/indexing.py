@@ -66,7 +66,15 @@ class SegmentIndexing:
     ) -> None:
         try:
             vectors = collection.rows.snapshot().vectors[column][segment.positions]
-            built = build(definition, vectors, segment.ids)
+            try:
+                built = build(definition, vectors, segment.ids)
+            except RuntimeError as exc:
+                # Faiss refused to train (a factory string needing more rows than the segment
+                # has): the segment stays exact, which is slower but correct.
+                log.warning(
+                    "segment %d of %s stays exact: %s", segment.id, collection.spec.name, exc
+                )
+                return
             if collection.indexes.get(column) != definition or not collection.is_current(segment):
                 return  # dropped, replaced or compacted while this build ran
             data = serialize(built)
@@ -79,6 +87,14 @@ class SegmentIndexing:
             segment.indexes[column] = built
         finally:
             segment.building.discard(column)
+
+    def forget(self, collection: Collection, segment: Segment) -> None:
+        """A dropped segment: its manifest rows and files go."""
+        name = collection.spec.name
+        self.store.forget_segment(name, segment.id)
+        for file in [segment.ids_file, *segment.index_files.values()]:
+            if file:
+                self.files.remove(name, file)
 
     # index definitions
 

@@ -310,8 +310,8 @@ def _finish(
         return result
     if live_rows <= returned:
         result.notices.append(
-            f"vector search returned {returned} of {request.k} rows: only {live_rows} rows "
-            "match in the searched partitions"
+            f"vector search returned {returned} of {request.k} rows: only {live_rows} "
+            f"row{'s' if live_rows != 1 else ''} match in the searched partitions"
         )
     elif approximate:
         nprobe = request.settings.nprobe or DEFAULT_NPROBE

@@ -41,6 +41,11 @@ def plan_update(node: exp.Update, ctx: PlanContext) -> UpdatePlan:
             raise UndefinedColumn(
                 f'column "{target.name}" of relation "{spec.name}" does not exist'
             )
+        column = spec.column(target.name)
+        if column.is_vector or column.primary_key:
+            raise FeatureNotSupported(
+                f'UPDATE of column "{column.name}" is not supported: delete and insert the row'
+            )
         _no_vectors(assignment.expression, "UPDATE")
         columns.append(target.name)
         values.append(exp.alias_(assignment.expression.copy(), target.name, quoted=True))

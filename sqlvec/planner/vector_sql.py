@@ -70,6 +70,8 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
             return _distance(node)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VECTOR:
             return exp.cast(node.this, _LIST)
+        if isinstance(node, exp.Cast) and _is_vector_array(node.to):
+            return exp.cast(node.this, exp.DataType.build("FLOAT[][]", dialect="duckdb"))
         name = _anonymous_name(node)
         if name == "vector_dims" and len(node.expressions) == 1:
             return exp.func("len", _as_list(node.expressions[0]))
@@ -87,9 +89,7 @@ def _distance(node: VectorDistance) -> exp.Expr:
         return _template(_L1, a=_as_list(node.this), b=_as_list(node.expression))
     function = _DUCKDB_DISTANCES.get(node.metric)
     if function is None:
-        raise FeatureNotSupported(
-            f"operator {node.operator} is supported only in ORDER BY ... LIMIT vector searches"
-        )
+        raise FeatureNotSupported(f"operator {node.operator} is not supported yet")
     call = exp.func(function, _as_list(node.this), _as_list(node.expression))
     # pgvector's distances are float8; DuckDB's list functions return the element type.
     return exp.cast(call, exp.DataType.build("DOUBLE"))
@@ -104,6 +104,16 @@ _NORMALIZE = (
     "CASE WHEN list_inner_product({v}, {v}) = 0 THEN {v} "
     "ELSE list_transform({v}, lambda x: CAST(x / sqrt(list_inner_product({v}, {v})) AS FLOAT)) END"
 )
+
+
+def _is_vector_array(data_type: exp.DataType) -> bool:
+    elements = data_type.expressions
+    return (
+        data_type.this == exp.DataType.Type.ARRAY
+        and len(elements) == 1
+        and isinstance(elements[0], exp.DataType)
+        and elements[0].this == exp.DataType.Type.VECTOR
+    )
 
 
 def _template(template: str, **operands: exp.Expr) -> exp.Expr:

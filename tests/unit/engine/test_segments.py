@@ -205,3 +205,34 @@ def test_batch_search_answers_as_single_searches(engine: Engine, kind: str) -> N
         single = engine.search("vecs", SearchRequest("embedding", query, 7, "l2"))
         assert result.positions.tolist() == single.positions.tolist()
         np.testing.assert_allclose(result.distances, single.distances, rtol=1e-5)
+
+
+def test_segments_too_small_for_nsg_stay_exact_instead_of_crashing(engine: Engine) -> None:
+    vectors = data(150)
+    load(engine, vectors)
+    index(engine, "nsg", knng=100)
+    assert ids_of(engine, vectors[4], 5) == exact_ids(vectors, vectors[4], 5)
+
+
+def test_factory_needing_more_rows_than_a_segment_keeps_it_exact(engine: Engine) -> None:
+    vectors = data(30)
+    load(engine, vectors)
+    index(engine, "faiss", factory="IVF64,Flat")
+    assert ids_of(engine, vectors[2], 3) == exact_ids(vectors, vectors[2], 3)
+
+
+def test_rows_deleted_while_growing_never_enter_a_segment(engine: Engine) -> None:
+    load(engine, data(900))
+    engine.delete("vecs", [1, 2, 3])
+    load(engine, data(200, seed=4), first_id=900)
+    sealed = [row for row in engine.stats("vecs") if row[2] != "growing"]
+    assert [(row[3], row[4]) for row in sealed] == [(997, 0)]
+
+
+def test_dropping_a_partition_removes_its_files(engine: Engine, tmp_path: Path) -> None:
+    engine.create_partition("vecs", "blue")
+    load(engine, data(1200), partition="blue")
+    files = list((tmp_path / "indexes").rglob("*.npy"))
+    assert files
+    engine.drop_partition("vecs", "blue")
+    assert not list((tmp_path / "indexes").rglob("*.npy"))
