@@ -1,0 +1,90 @@
+"""Raw in-process Faiss, built and searched as the server does: the baseline of `index_types`.
+
+The same factory string (from sqlvec's own index definition), the same build settings (k-means
+seed, no polysemous training for IVF_PQ, HNSW's efConstruction, NSG's NN-descent graph), the
+same search parameters, one query at a time. What the server adds on top, re-ranking lossy
+codes by exact distance, is measured separately as `faiss_in_process_refine`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from sqlvec.engine.faiss_setup import faiss
+from sqlvec.engine.index_types import KMEANS_SEED, IndexDef
+
+Search = Callable[[np.ndarray], list[int]]
+
+
+def build(definition: IndexDef, data: np.ndarray) -> tuple[faiss.Index, float]:
+    """Train and fill the index over `data` (labels are row numbers); seconds taken."""
+    started = time.perf_counter()
+    index = faiss.index_factory(data.shape[1], definition.factory(data.shape[1]), faiss.METRIC_L2)
+    configure(index, definition)
+    if not index.is_trained:
+        index.train(data)
+    index.add(data)
+    return index, time.perf_counter() - started
+
+
+def configure(index: faiss.Index, definition: IndexDef) -> None:
+    """The build settings sqlvec applies (sqlvec/engine/vector_index.py)."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.cp.seed = KMEANS_SEED
+    if definition.type == "ivf_pq":
+        faiss.downcast_index(ivf).do_polysemous_training = False
+    if definition.type == "hnsw":
+        index.hnsw.efConstruction = definition.params["ef_construction"]
+    if definition.type == "nsg":
+        index.GK = definition.params["knng"]
+        index.build_type = 1  # NN-descent
+        index.nsg.C = definition.params["candidate_pool_size"]
+        index.nsg.L = definition.params["search_length"]
+
+
+def serialized_size(index: faiss.Index) -> int:
+    return len(faiss.serialize_index(index))
+
+
+def searcher(index: faiss.Index, setting: str | None, value: int | None, fetch: int) -> Search:
+    """Top `fetch` labels of one query, at the given search setting."""
+    params = _parameters(index, setting, value, fetch)
+
+    def one(query: np.ndarray) -> list[int]:
+        return index.search(query.reshape(1, -1), fetch, params=params)[1][0].tolist()
+
+    return one
+
+
+def refined(search: Search, data: np.ndarray, k: int) -> Search:
+    """Re-rank a search's candidates by exact L2 distance, as the server does for lossy codes."""
+
+    def one(query: np.ndarray) -> list[int]:
+        candidates = np.array([c for c in search(query) if c >= 0], dtype=np.int64)
+        distances = ((data[candidates] - query) ** 2).sum(axis=1)
+        return candidates[np.argsort(distances, kind="stable")[:k]].tolist()
+
+    return one
+
+
+def _parameters(
+    index: faiss.Index, setting: str | None, value: int | None, fetch: int
+) -> faiss.SearchParameters | None:
+    if setting is None or value is None:
+        return None
+    if setting == "nprobe":
+        params = faiss.SearchParametersIVF()
+        params.nprobe = min(value, int(faiss.try_extract_index_ivf(index).nlist))
+        return params
+    if setting == "ef_search":
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(value, fetch)
+        return params
+    if setting == "search_length":
+        index.nsg.search_L = max(value, fetch)  # NSG has no per-call parameters
+        return None
+    raise ValueError(f"unknown search setting {setting}")
