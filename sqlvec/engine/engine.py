@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -334,6 +335,15 @@ class Engine:
         return bool(rows)
 
     def _load(self, spec: CollectionSpec, next_id: int) -> Collection:
+        # Index files do not depend on the rows: read them while DuckDB loads the rows.
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            indexes = reader.submit(self.indexing.read_indexes, spec.name)
+            collection = self._load_rows(spec, next_id)
+            self.indexing.load(collection, indexes.result())
+        log.info("loaded collection %s: %d rows", spec.name, len(collection.rows))
+        return collection
+
+    def _load_rows(self, spec: CollectionSpec, next_id: int) -> Collection:
         collection = Collection(spec, next_id)
         for tag, code in self.store.partitions(spec.name):
             collection.add_partition(tag, code)
@@ -354,6 +364,4 @@ class Engine:
                 for c in spec.vector_columns
             }
             collection.rows.append(ids, scalars, vectors, partition)
-        self.indexing.load(collection)
-        log.info("loaded collection %s: %d rows", spec.name, table.num_rows)
         return collection

@@ -18,7 +18,7 @@ from sqlvec.engine.collection import Collection, Segment
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.store import Store
-from sqlvec.engine.vector_index import build, deserialize, serialize
+from sqlvec.engine.vector_index import BuiltIndex, build, deserialize, serialize
 
 log = logging.getLogger("sqlvec.indexing")
 
@@ -121,7 +121,25 @@ class SegmentIndexing:
 
     # restart
 
-    def load(self, collection: Collection) -> None:
+    def read_indexes(self, name: str) -> dict[tuple[int, str], tuple[str, BuiltIndex | None]]:
+        """Every index file of a collection, read and checked: (segment, column) ->
+        (file, index or None when missing or torn). Needs no rows, so a restart runs it
+        while DuckDB loads them."""
+        definitions = {
+            column: IndexDef(**json.loads(text))
+            for column, text in self.store.index_definitions(name)
+        }
+        loaded: dict[tuple[int, str], tuple[str, BuiltIndex | None]] = {}
+        for segment, column, _, file, checksum, _ in self.store.segment_indexes(name):
+            definition = definitions.get(column)
+            data = self.files.read_index(name, file, checksum)
+            built = deserialize(definition, data) if data is not None and definition else None
+            loaded[(segment, column)] = (file, built)
+        return loaded
+
+    def load(
+        self, collection: Collection, indexes: dict[tuple[int, str], tuple[str, BuiltIndex | None]]
+    ) -> None:
         """Rebuild segments from the manifest; rows in none of them are growing."""
         name = collection.spec.name
         for column, text in self.store.index_definitions(name):
@@ -131,13 +149,12 @@ class SegmentIndexing:
             segment = self._load_segment(collection, segment_id, partition_name, ids_file)
             if segment is not None:
                 covered[segment.positions] = True
-        files = {(s, c): (f, crc) for s, c, _, f, crc, _ in self.store.segment_indexes(name)}
         for partition in collection.partitions.values():
             # Growing ids were handed out before the manifest told which ids are taken.
             partition.growing_id = collection.new_segment_id()
         self._load_growing(collection, covered)
         for segment in collection.all_segments():
-            self._load_indexes(collection, segment, files)
+            self._attach_indexes(collection, segment, indexes)
 
     def _load_segment(
         self, collection: Collection, segment_id: int, partition_name: str, ids_file: str
@@ -169,26 +186,21 @@ class SegmentIndexing:
             sealed = collection.add_to_growing(partition, positions)
             self.sealed(collection, sealed, background=True)
 
-    def _load_indexes(
+    def _attach_indexes(
         self,
         collection: Collection,
         segment: Segment,
-        files: dict[tuple[int, str], tuple[str, int]],
+        indexes: dict[tuple[int, str], tuple[str, BuiltIndex | None]],
     ) -> None:
         for column, definition in collection.indexes.items():
-            entry = files.get((segment.id, column))
-            data = None
-            if entry is not None:
-                data = self.files.read_index(collection.spec.name, entry[0], entry[1])
-            if data is not None:
-                segment.indexes[column] = deserialize(definition, data)
-                segment.index_files[column] = entry[0] if entry else ""
+            file, built = indexes.get((segment.id, column), ("", None))
+            if built is not None:
+                segment.indexes[column] = built
+                segment.index_files[column] = file
                 continue
-            if entry is not None:
+            if file:
                 log.warning(
-                    "index file %s of %s is missing or torn: rebuilding",
-                    entry[0],
-                    collection.spec.name,
+                    "index file %s of %s is missing or torn: rebuilding", file, collection.spec.name
                 )
             self.schedule(collection, segment, column, definition, background=True)
 

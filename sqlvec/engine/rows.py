@@ -92,8 +92,7 @@ class CollectionRows:
                 if name in self._normalized:
                     self._normalized[name].append(normalize_rows(matrix))
             self._ids.append(ids)
-            for offset, row_id in enumerate(ids.tolist()):
-                self._position_of[row_id] = start + offset
+            self._position_of.update(zip(ids.tolist(), range(start, start + len(ids)), strict=True))
             return np.arange(start, start + len(ids), dtype=np.int64)
 
     def snapshot(self) -> Snapshot:

@@ -8,6 +8,7 @@ CRC32 of each index file: a torn or missing file is detected on load and rebuilt
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import shutil
 import zlib
@@ -45,13 +46,18 @@ class SegmentFiles:
         self._write(collection, name, data)
         return name, zlib.crc32(data), len(data)
 
-    def read_index(self, collection: str, name: str, checksum: int) -> bytes | None:
-        """The file's bytes, or None when it is missing or does not match its checksum."""
+    def read_index(self, collection: str, name: str, checksum: int) -> memoryview | None:
+        """The file's bytes (memory-mapped: an index file can be GBs, read once, not copied),
+        or None when it is missing or does not match its checksum."""
         try:
-            data = (self._dir(collection) / name).read_bytes()
-        except OSError:
+            with open(self._dir(collection) / name, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return None
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
             return None
-        return data if zlib.crc32(data) == checksum else None
+        view = memoryview(data)
+        return view if zlib.crc32(view) == checksum else None
 
     def size(self, collection: str, name: str) -> int:
         try:

@@ -116,7 +116,7 @@ def serialize(built: BuiltIndex) -> bytes:
     return bytes(faiss.serialize_index(built.index))
 
 
-def deserialize(definition: IndexDef, data: bytes) -> BuiltIndex:
+def deserialize(definition: IndexDef, data: bytes | memoryview) -> BuiltIndex:
     index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     return BuiltIndex(definition, index)
 

@@ -332,5 +332,7 @@ async def _close_iterator(iterator: AsyncIterator[QueryResult]) -> None:
 
 async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
-    with suppress(ConnectionError):
+    # On shutdown the server cancels connection tasks: a cancelled wait for the socket to close
+    # is the expected end of that task, not an error to log.
+    with suppress(ConnectionError, asyncio.CancelledError):
         await writer.wait_closed()
