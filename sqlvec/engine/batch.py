@@ -10,20 +10,14 @@ import pyarrow as pa
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
+from sqlvec.engine.writes import ARROW_TYPES
 from sqlvec.planner.plans import BatchTopKPlan, OutputColumn, Params, RowsContext
-from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, VECTOR
+from sqlvec.types import VECTOR
 from sqlvec.vectors import check_same_dimensions
 
 ROW = "__sqlvec_row"
-_ARROW = {
-    BOOL.oid: pa.bool_(),
-    INT2.oid: pa.int16(),
-    INT4.oid: pa.int32(),
-    INT8.oid: pa.int64(),
-    FLOAT4.oid: pa.float32(),
-    FLOAT8.oid: pa.float64(),
-    VECTOR.oid: pa.list_(pa.float32()),
-}
+# Search results hold vectors of any length: a list, where a collection stores FLOAT[d].
+_ARROW = {**ARROW_TYPES, VECTOR.oid: pa.list_(pa.float32())}
 
 
 def execute_batch(
