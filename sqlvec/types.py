@@ -37,6 +37,10 @@ TEXT = PgType(25, "text", -1, 1009, "VARCHAR")
 VARCHAR = PgType(1043, "varchar", -1, 1015, "VARCHAR")
 NAME = PgType(19, "name", 64, 1003, "VARCHAR")
 UNKNOWN = PgType(705, "unknown", -2, 0, "VARCHAR")
+CHAR = PgType(18, "char", 1, 1002, "VARCHAR")  # "char": pg_catalog's one-byte codes (relkind)
+# pg_index.indkey / indclass: arrays whose text form is space-separated ("1 3").
+INT2VECTOR = PgType(22, "int2vector", -1, 1006, "USMALLINT[]", element_oid=21)
+OIDVECTOR = PgType(30, "oidvector", -1, 1013, "UBIGINT[]", element_oid=26)
 # pgvector's type lives in an extension, so its OID is ours to choose; it is stable across
 # restarts because clients cache it (asyncpg, psycopg's TypeInfo).
 VECTOR_OID = 16385
@@ -54,6 +58,7 @@ TEXT_ARRAY = PgType(TEXT.array_oid, "_text", -1, duckdb="VARCHAR[]", element_oid
 VARCHAR_ARRAY = PgType(
     VARCHAR.array_oid, "_varchar", -1, duckdb="VARCHAR[]", element_oid=VARCHAR.oid
 )
+OID_ARRAY = PgType(OID.array_oid, "_oid", -1, duckdb="UINTEGER[]", element_oid=OID.oid)
 VECTOR_ARRAY = PgType(VECTOR_ARRAY_OID, "_vector", -1, duckdb="FLOAT[][]", element_oid=VECTOR_OID)
 
 ARRAY_TYPES: tuple[PgType, ...] = (
@@ -65,6 +70,7 @@ ARRAY_TYPES: tuple[PgType, ...] = (
     FLOAT8_ARRAY,
     TEXT_ARRAY,
     VARCHAR_ARRAY,
+    OID_ARRAY,
     VECTOR_ARRAY,
 )
 
@@ -80,6 +86,7 @@ ALL_TYPES: tuple[PgType, ...] = (
     VARCHAR,
     NAME,
     UNKNOWN,
+    CHAR,
     VECTOR,
     *ARRAY_TYPES,
 )

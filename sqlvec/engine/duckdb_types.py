@@ -12,11 +12,15 @@ import numpy as np
 from sqlvec.types import (
     ARRAY_TYPES,
     BOOL,
+    CHAR,
     FLOAT4,
     FLOAT8,
     INT2,
+    INT2VECTOR,
     INT4,
     INT8,
+    OID,
+    OIDVECTOR,
     TEXT,
     VECTOR,
     PgType,
@@ -30,11 +34,13 @@ _FIXED = {
     "INTEGER": INT4,
     "USMALLINT": INT4,
     "BIGINT": INT8,
-    "UINTEGER": INT8,
+    "UINTEGER": OID,  # DuckDB's type for oid columns (the emulated pg_catalog's)
     "FLOAT": FLOAT4,
     "DOUBLE": FLOAT8,
     "VARCHAR": TEXT,
 }
+# The emulated pg_catalog's int2vector and oidvector columns (pg_index.indkey, indclass).
+_VECTOR_LISTS = {INT2VECTOR.duckdb: INT2VECTOR, OIDVECTOR.duckdb: OIDVECTOR}
 _FLOAT_ARRAY = re.compile(r"FLOAT\[(\d+)\]")
 # DuckDB lists (`BIGINT[]`) as Postgres arrays; fixed-size FLOAT[d] arrays are vectors.
 _ARRAYS = {t.element_oid: t for t in ARRAY_TYPES}
@@ -44,6 +50,10 @@ def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
     """(Postgres type, typmod) for a DuckDB column type; FLOAT[d] is pgvector's vector(d)."""
     if duckdb_type in _FIXED:
         return _FIXED[duckdb_type], -1
+    if duckdb_type.startswith("ENUM("):
+        return CHAR, -1  # only the emulated pg_catalog's "char" columns are enums
+    if duckdb_type in _VECTOR_LISTS:
+        return _VECTOR_LISTS[duckdb_type], -1
     match = _FLOAT_ARRAY.fullmatch(duckdb_type)
     if match:
         return VECTOR, int(match.group(1))
@@ -63,7 +73,14 @@ def value_converter(pg_type: PgType) -> Callable[[Any], Any]:
         return lambda value: None if value is None else np.asarray(value, dtype=np.float32)
     if pg_type.oid == TEXT.oid:
         return _as_text
-    return lambda value: value
+    if pg_type in (INT2VECTOR, OIDVECTOR):
+        return lambda value: None if value is None else " ".join(str(v) for v in value)
+    return unchanged
+
+
+def unchanged(value: Any) -> Any:
+    """The converter of types whose DuckDB values are already what the wire layer expects."""
+    return value
 
 
 def _as_text(value: Any) -> Any:

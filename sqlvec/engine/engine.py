@@ -19,9 +19,10 @@ from sqlvec.engine.builder import IndexBuilder
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.collection import Collection
 from sqlvec.engine.duckdb_errors import translate
-from sqlvec.engine.duckdb_types import pg_type_of, value_converter
+from sqlvec.engine.duckdb_types import pg_type_of, unchanged, value_converter
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
+from sqlvec.engine.pg_catalog import PgCatalog
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
@@ -57,6 +58,11 @@ class Engine:
         self.catalog_version = 0
         for spec, next_id in self.store.load_specs():
             self._collections[spec.name] = self._load(spec, next_id)
+        # pg_catalog emulation: relations rebuilt from the collections after DDL.
+        self.pg_catalog = PgCatalog(
+            self.store.cursor,
+            lambda: [(c.spec, dict(c.indexes)) for c in list(self._collections.values())],
+        )
 
     def close(self) -> None:
         self.builder.close()
@@ -305,7 +311,8 @@ class Engine:
             raise translate(exc) from exc
         columns = [(name, *pg_type_of(kind)) for name, kind in description]
         converters = [value_converter(pg_type) for _, pg_type, _ in columns]
-        rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
+        if any(convert is not unchanged for convert in converters):
+            rows = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
         return SqlResult(columns, rows)
 
     def run_sql_arrow(

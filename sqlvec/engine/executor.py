@@ -85,6 +85,8 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
     if isinstance(node, ExplainPlan):
         return list(EXPLAIN_COLUMNS)
     if isinstance(node, DuckPlan):
+        if node.reads_catalog:
+            engine.pg_catalog.refresh(engine.catalog_version)
         described = engine.describe_sql(node.describe_sql, stats_relations(engine, node))
         return _named(node, [OutputColumn(*column) for column in described])
     return None
@@ -118,6 +120,8 @@ def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
 
 
 def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:
+    if plan.reads_catalog:
+        engine.pg_catalog.refresh(engine.catalog_version)
     result = engine.run_sql(plan.query.sql, plan.query.bind(params), stats_relations(engine, plan))
     columns = _named(plan, [OutputColumn(*column) for column in result.columns])
     return Outcome(f"SELECT {len(result.rows)}", columns, result.rows)

@@ -18,6 +18,8 @@ import numpy as np
 
 from sqlvec.engine.catalog import CollectionSpec
 
+_BULK_LOOKUP = 64  # ids at which a vectorised lookup beats dictionary lookups
+
 
 class GrowableArray:
     """A numpy array with amortised O(1) appends; views of old buffers stay valid."""
@@ -65,6 +67,7 @@ class CollectionRows:
         self._partition = GrowableArray(np.int16)  # partition code of each row
         self._deleted = GrowableArray(np.bool_)
         self.deleted_count = 0
+        self._sorted: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return self._ids.size
@@ -110,14 +113,33 @@ class CollectionRows:
                 self._normalized[column] = array
             return self._normalized[column].view(size)
 
-    def lookup(self, ids: Sequence[int]) -> np.ndarray:
+    def lookup(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Position of each id, -1 where there is no live row with that id."""
-        return np.array([self._position_of.get(int(i), -1) for i in ids], dtype=np.int64)
+        if len(ids) < _BULK_LOOKUP:
+            return np.array([self._position_of.get(int(i), -1) for i in ids], dtype=np.int64)
+        wanted = np.asarray(ids, dtype=np.int64)
+        sorted_ids, order = self._id_index()
+        where = np.searchsorted(sorted_ids, wanted)
+        where = np.minimum(where, max(len(sorted_ids) - 1, 0))
+        found = (sorted_ids[where] == wanted) if len(sorted_ids) else np.zeros(len(wanted), bool)
+        return np.where(found, order[where] if len(order) else -1, -1).astype(np.int64)
 
-    def positions_of(self, ids: Sequence[int]) -> np.ndarray:
+    def positions_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Positions of the given ids that exist, in the order given."""
-        found = [self._position_of.get(int(i)) for i in ids]
-        return np.array([p for p in found if p is not None], dtype=np.int64)
+        positions = self.lookup(ids)
+        return positions[positions >= 0]
+
+    def _id_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Live ids sorted, with their positions: bulk lookups by binary search. Rebuilt after
+        appends and deletes, on the next bulk lookup only."""
+        with self._lock:
+            key = (self._ids.size, self.deleted_count)
+            if self._sorted is None or self._sorted[0] != key:
+                live = np.flatnonzero(~self._deleted.view())
+                ids = self._ids.view()[live]
+                order = np.argsort(ids, kind="stable")
+                self._sorted = (key, ids[order], live[order])
+            return self._sorted[1], self._sorted[2]
 
     def take(self, positions: np.ndarray, column: str) -> list[Any]:
         """Values of one column at the given positions."""

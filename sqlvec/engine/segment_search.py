@@ -211,13 +211,16 @@ def _merged(
 ) -> SearchResult:
     rows = collection.rows
     exact = _exact_positions(selected, indexed, deleted)
+    allowed_mask = None
     if allowed is not None:
-        exact = np.intersect1d(exact, allowed)
+        allowed_mask = np.zeros(len(deleted), dtype=bool)
+        allowed_mask[allowed] = True
+        exact = exact[allowed_mask[exact]]
     found = [knn(vectors[exact], request.query, request.k, request.metric)[0]]
     found[0] = exact[found[0]]
     reached_by_index = 0
     for segment in indexed:
-        positions = _segment_candidates(rows, segment, request, allowed, selectivity)
+        positions = _segment_candidates(rows, segment, request, allowed_mask, selectivity)
         positions = positions[positions < len(deleted)]
         reached_by_index += len(positions)
         found.append(positions)
@@ -238,7 +241,8 @@ def _segment_candidates(
     allowed: np.ndarray | None,
     selectivity: float,
 ) -> np.ndarray:
-    """Positions of a segment's best rows by its index, restricted to `allowed` if given."""
+    """Positions of a segment's best rows by its index, restricted to the rows `allowed` (a
+    mask over positions) marks, if given."""
     index = segment.indexes[request.column]
     _check_nprobe(index, request.settings)
     fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
@@ -249,9 +253,9 @@ def _segment_candidates(
     if selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
         wanted = int(np.ceil(fetch / selectivity * 1.5))
         _, ids = index.search(request.query, wanted, settings, segment.deleted_ids)
-        positions = rows.positions_of(ids.tolist())
-        return positions[np.isin(positions, allowed)]
-    inside = np.intersect1d(segment.positions, allowed)
+        positions = rows.positions_of(ids)
+        return positions[allowed[positions]]
+    inside = segment.positions[allowed[segment.positions]]
     if len(inside) == 0:
         return inside
     included = rows.ids()[inside]

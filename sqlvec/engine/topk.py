@@ -80,10 +80,12 @@ def _stored_vector(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.n
 
 
 def _filtered_positions(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:
+    """Positions of the rows the WHERE clause allows (ids from DuckDB, in bulk through Arrow)."""
     if plan.filter is None:
         return None
-    result = engine.run_sql(plan.filter.sql, plan.filter.bind(params))
-    return engine.positions_of(plan.collection, [row[0] for row in result.rows])
+    table = engine.run_sql_arrow(plan.filter.sql, plan.filter.bind(params))
+    ids = table.column(0).to_numpy(zero_copy_only=False)
+    return engine.positions_of(plan.collection, ids)
 
 
 def _non_negative(

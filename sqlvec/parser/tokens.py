@@ -12,6 +12,7 @@ import typing as t
 from enum import IntEnum
 
 from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokenizer_core import TokenizerCore
 from sqlglot.tokens import TokenType
 
 
@@ -35,6 +36,19 @@ VECTOR_OPERATOR_TOKENS: dict[str, VectorTokenType] = {
 }
 
 
+class _SqlvecTokenizerCore(TokenizerCore):
+    __slots__ = ()
+
+    def _scan_string(self, start: str) -> bool:
+        # `$1,$2` is two parameters: a dollar-quote tag never starts with a digit, but sqlglot
+        # reads `1,` as a tag and reports an unterminated string (psycopg sends `(%s,%s)` as
+        # `($1,$2)`).
+        if start == "$" and self._peek.isdigit():
+            self._add(self.heredoc_string_alternative)  # what `$1 ` already becomes
+            return True
+        return bool(super()._scan_string(start))
+
+
 class SqlvecTokenizer(Postgres.Tokenizer):
     KEYWORDS = {
         **Postgres.Tokenizer.KEYWORDS,
@@ -48,3 +62,8 @@ class SqlvecTokenizer(Postgres.Tokenizer):
 
     # Likewise SHOW: parsed into Show / ShowCollections rather than an opaque Command.
     COMMANDS = Postgres.Tokenizer.COMMANDS - {TokenType.SHOW}
+
+    def _init_core(self) -> TokenizerCore:
+        core = super()._init_core()
+        core.__class__ = _SqlvecTokenizerCore
+        return core

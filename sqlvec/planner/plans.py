@@ -117,6 +117,7 @@ class DuckPlan:
     column_names: tuple[str, ...] | None = None
     # Table functions in FROM (sqlvec_collection_stats('docs')): relation name -> collection.
     stats_relations: tuple[tuple[str, str], ...] = ()
+    reads_catalog: bool = False  # reads the emulated pg_catalog (refreshed first after DDL)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlvec.planner.logical import (
     Sort,
     SortKey,
 )
+from sqlvec.planner.pg_catalog import rewrite_pg_catalog
 from sqlvec.planner.physical import to_physical
 from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
 from sqlvec.planner.rules import RULES
@@ -76,6 +77,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
             "PARTITION (...) is supported in vector searches only, not yet in other queries"
         )
     names = _column_names(statement)
+    statement, reads_catalog = rewrite_pg_catalog(statement, ctx)
     statement, relations = replace_table_functions(statement, ctx)
     specs = [
         ctx.catalog.spec(table.name)
@@ -86,7 +88,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
     statement = to_duckdb(statement.copy())
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
-    return DuckPlan(query, describe, names, relations)
+    return DuckPlan(query, describe, names, relations, reads_catalog)
 
 
 def _uses_vectors(node: exp.Expr) -> bool:
@@ -190,6 +192,8 @@ def output_name(node: exp.Expr) -> str:
         inner = node.this
         if isinstance(inner, exp.Column | exp.Cast | exp.Func):
             return output_name(inner)
+        if isinstance(node.to, exp.ObjectIdentifier):  # 'vector'::regtype
+            return str(node.to.this).lower()
         return (
             node.to.this.value.lower()
             if node.to.this != exp.DataType.Type.USERDEFINED
@@ -197,6 +201,8 @@ def output_name(node: exp.Expr) -> str:
         )
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        return output_name(node.expression)  # pg_catalog.version()
     if isinstance(node, exp.Func):
         return _function_output_name(node)
     return "?column?"

@@ -186,3 +186,10 @@ def test_threads_parse_independently() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_parameters_without_spaces_are_not_dollar_quotes() -> None:
+    # psycopg turns `(%s,%s)` into `($1,$2)`; sqlglot read `$1,$` as a dollar-quote tag.
+    statement = parse_one("INSERT INTO t VALUES ($1,$2,$3)")
+    assert statement.sql("sqlvec") == "INSERT INTO t VALUES ($1, $2, $3)"
+    assert parse_one("SELECT $$a,$1$$").sql("sqlvec") == "SELECT 'a,$1'"

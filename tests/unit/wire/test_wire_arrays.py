@@ -104,6 +104,7 @@ def test_array_types_are_known_by_oid_with_their_element_and_duckdb_type() -> No
         1022: ("_float8", 701, "DOUBLE[]"),
         1009: ("_text", 25, "VARCHAR[]"),
         1015: ("_varchar", 1043, "VARCHAR[]"),
+        1028: ("_oid", 26, "UINTEGER[]"),  # asyncpg's $1::oid[] in its type introspection
         VECTOR_ARRAY_OID: ("_vector", VECTOR_OID, "FLOAT[][]"),
     }
     assert {t.oid: (t.name, t.element_oid, t.duckdb) for t in ARRAY_TYPES} == expected

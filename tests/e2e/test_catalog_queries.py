@@ -1,0 +1,103 @@
+"""The emulated pg_catalog against the SQL real clients send (tests/e2e/catalog_queries/):
+psql 15's meta-commands, replayed statement by statement, and the drivers' type lookups."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from sqlvec.testing import ServerProcess
+
+QUERIES = Path(__file__).parent / "catalog_queries" / "psql15.sql"
+
+
+def _psql_queries() -> list[tuple[str, str]]:
+    text = QUERIES.read_text()
+    parts = re.split(r"^-- (psql .*)$", text, flags=re.M)
+    return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts), 2)]
+
+
+@pytest.fixture(scope="module")
+def catalog_conn(server: ServerProcess) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS items")
+        conn.execute(
+            "CREATE TABLE items (id BIGINT PRIMARY KEY, category TEXT NOT NULL, "
+            "embedding vector(3))"
+        )
+        conn.execute("CREATE INDEX items_embedding_idx ON items USING hnsw (embedding)")
+        yield conn
+        conn.execute("DROP TABLE IF EXISTS items")
+
+
+@pytest.mark.parametrize(("label", "sql"), _psql_queries(), ids=lambda v: v)
+def test_psql_meta_command_query_runs_with_postgres_columns(
+    catalog_conn: psycopg.Connection, label: str, sql: str
+) -> None:
+    oid = catalog_conn.execute("SELECT 'items'::regclass::oid").fetchone()[0]
+    cursor = catalog_conn.execute(sql.replace("{oid}", str(oid)))
+    # PostgreSQL's shape: one column per select-list entry, named by its alias where given.
+    select = sqlglot.parse_one(sql.replace("{oid}", "0"), read="postgres")
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    assert isinstance(select, exp.Select)
+    assert cursor.description is not None
+    assert len(cursor.description) == len(select.expressions), label
+    for column, node in zip(cursor.description, select.expressions, strict=True):
+        if isinstance(node, exp.Alias):
+            assert column.name == node.alias, label
+    cursor.fetchall()
+
+
+def test_describe_table_rows(catalog_conn: psycopg.Connection) -> None:
+    queries = dict(_psql_queries())
+    oid = catalog_conn.execute("SELECT 'items'::regclass::oid").fetchone()[0]
+    columns = catalog_conn.execute(queries["psql \\d items (3/9)"].replace("{oid}", str(oid)))
+    rows = [(r[0], r[1], r[3]) for r in columns.fetchall()]
+    assert rows == [
+        ("id", "bigint", True),
+        ("category", "text", True),
+        ("embedding", "vector(3)", True),  # sqlvec requires every row's vector
+    ]
+    tables = catalog_conn.execute(queries["psql \\dt (1/1)"]).fetchall()
+    assert ("public", "items", "table", "sqlvec") in tables
+    indexes = catalog_conn.execute(queries["psql \\di (1/1)"]).fetchall()
+    assert ("public", "items_embedding_idx", "index", "sqlvec", "items") in indexes
+    assert ("public", "items_pkey", "index", "sqlvec", "items") in indexes
+
+
+def test_type_lookups(catalog_conn: psycopg.Connection) -> None:
+    row = catalog_conn.execute(
+        "SELECT to_regtype('vector'), to_regtype('nope'), 'vector'::regtype::text, "
+        "to_regtype('bit') IS NOT NULL, to_regtype('integer')::regtype::text"
+    ).fetchone()
+    assert row == (16385, None, "vector", True, "integer")
+    cursor = catalog_conn.execute(
+        "SELECT t.oid, t.typname, t.typtype, t.typarray, n.nspname FROM pg_catalog.pg_type t "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname IN ('vector', '_vector') "
+        "ORDER BY t.oid"
+    )
+    assert [c.type_code for c in cursor.description] == [26, 25, 18, 26, 25]
+    assert cursor.fetchall() == [
+        (16385, "vector", "b", 16386, "public"),
+        (16386, "_vector", "b", 0, "public"),
+    ]
+    assert catalog_conn.execute("SELECT current_setting('jit')").fetchone() == ("off",)
+    assert catalog_conn.execute("SELECT set_config('jit', 'off', false)").fetchone() == ("off",)
+
+
+def test_catalog_follows_ddl(catalog_conn: psycopg.Connection) -> None:
+    sql = "SELECT relname FROM pg_class WHERE relname LIKE 'ddl_follow%' ORDER BY 1"
+    assert catalog_conn.execute(sql).fetchall() == []
+    catalog_conn.execute("CREATE TABLE ddl_follow (id BIGINT PRIMARY KEY, v vector(2))")
+    try:
+        assert catalog_conn.execute(sql).fetchall() == [("ddl_follow",), ("ddl_follow_pkey",)]
+    finally:
+        catalog_conn.execute("DROP TABLE ddl_follow")
+    assert catalog_conn.execute(sql).fetchall() == []
