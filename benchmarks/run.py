@@ -1,5 +1,9 @@
 """Benchmark scenarios. `python -m benchmarks.run [scenario ...] [--quick] [--rows N --dim D
---queries Q --restart-rows N --restarts R --restart-dir DIR]`; one JSON line per measurement."""
+--queries Q --restart-rows N --restarts R --restart-dir DIR --pgvector-uri URI]`; one JSON line
+per measurement.
+
+`vs_pgvector` measures pgvector beside sqlvec when SQLVEC_PGVECTOR_PYTHON names a python with
+pgserver installed (or --pgvector-uri is given); otherwise it says that pgvector was skipped."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from benchmarks.common import Row
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
 from benchmarks.restart import restart_hnsw
+from benchmarks.vs_pgvector import vs_pgvector
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ SCENARIOS: dict[str, Scenario] = {
     "knn_exact_prepared": Scenario(knn_exact_prepared, queries=500),
     "index_types": Scenario(index_types, queries=200),
     "restart_hnsw": Scenario(restart_hnsw, queries=0),  # times one query per restart
+    "vs_pgvector": Scenario(vs_pgvector, queries=500),
 }
 # (full, --quick) defaults of the size options.
 SIZES = {"rows": (100_000, 20_000), "restart_rows": (1_000_000, 100_000), "restarts": (5, 2)}
@@ -37,10 +43,15 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parse.add_argument("--rows", type=int, help="rows loaded over the wire (100000; quick 20000)")
     parse.add_argument("--dim", type=int, default=128)
-    parse.add_argument("--queries", type=int, help="queries timed (500 knn, 200 index_types)")
+    parse.add_argument("--queries", type=int, help="queries timed (500; index_types 200)")
     parse.add_argument("--restart-rows", type=int, help="restart_hnsw rows (1000000; quick 100000)")
     parse.add_argument("--restarts", type=int, help="restart_hnsw restarts measured (5; quick 2)")
     parse.add_argument("--restart-dir", help="keep restart_hnsw's data here and reuse it later")
+    parse.add_argument(
+        "--pgvector-uri",
+        help="vs_pgvector: a running Postgres with pgvector (its tables docs and queries are "
+        "replaced); default: start one from SQLVEC_PGVECTOR_PYTHON's pgserver, else skip",
+    )
     return parse
 
 

