@@ -74,7 +74,8 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
         return _exact(vectors, np.unique(_live(base, deleted, codes, selected)), request)
     if request.candidates is not None:
         codes = rows.partition_codes(snapshot.size)
-        allowed = np.unique(_live(request.candidates, deleted, codes, selected))
+        # Positions of distinct ids are distinct: no need to deduplicate them.
+        allowed = _live(request.candidates, deleted, codes, selected)
         return _filtered(collection, vectors, deleted, selected, indexed, allowed, request)
     if not indexed:
         if everything:
@@ -179,9 +180,12 @@ def _filtered(
     Whatever the strategy, min(k, allowed rows) rows come back: a short approximate answer is
     redone exactly.
     """
-    live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
-        _live_count(s, deleted) for p in selected for s in p.sealed
-    )
+    if len(selected) == len(collection.partitions):
+        live_rows = collection.rows.live_count
+    else:
+        live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
+            _live_count(s, deleted) for p in selected for s in p.sealed
+        )
     selectivity = len(allowed) / max(live_rows, 1)
     usable = [s for s in indexed if s.indexes[request.column].definition.type != "nsg"]
     if not usable or selectivity < EXACT_BELOW_SELECTIVITY:
@@ -229,9 +233,10 @@ def _merged(
     keys = np.where(np.isnan(distances), np.inf, distances)
     order = np.lexsort((candidates, keys))[: request.k]
     result = SearchResult(candidates[order], distances[order])
-    live_rows = len(exact) + sum(_live_count(s, deleted) for s in indexed)
-    short = reached_by_index < sum(_live_count(s, deleted) for s in indexed)
-    return _finish(result, request, live_rows, short)
+    if len(result.positions) >= request.k:
+        return result  # the row counts below only explain a short answer
+    indexed_rows = sum(_live_count(s, deleted) for s in indexed)
+    return _finish(result, request, len(exact) + indexed_rows, reached_by_index < indexed_rows)
 
 
 def _segment_candidates(
@@ -288,7 +293,8 @@ def _live(
 ) -> np.ndarray:
     positions = positions[positions < len(deleted)]
     keep = ~deleted[positions]
-    keep &= np.isin(codes[positions], [p.code for p in selected])
+    if len({p.code for p in selected}) < int(codes.max(initial=0)) + 1:
+        keep &= np.isin(codes[positions], [p.code for p in selected])
     return positions[keep]
 
 
