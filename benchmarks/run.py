@@ -1,6 +1,6 @@
 """Benchmark scenarios. `python -m benchmarks.run [scenario ...] [--quick] [--rows N --dim D
---queries Q --restart-rows N --restarts R --restart-dir DIR --pgvector-uri URI]`; one JSON line
-per measurement.
+--queries Q --restart-rows N --restarts R --restart-dir DIR --pgvector-uri URI --copy-rows N
+--copy-dim D]`; one JSON line per measurement.
 
 `vs_pgvector` measures pgvector beside sqlvec when SQLVEC_PGVECTOR_PYTHON names a python with
 pgserver installed (or --pgvector-uri is given); otherwise it says that pgvector was skipped."""
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchmarks.common import Row
+from benchmarks.copy_binary import copy_binary
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
 from benchmarks.restart import restart_hnsw
@@ -31,9 +32,15 @@ SCENARIOS: dict[str, Scenario] = {
     "index_types": Scenario(index_types, queries=200),
     "restart_hnsw": Scenario(restart_hnsw, queries=0),  # times one query per restart
     "vs_pgvector": Scenario(vs_pgvector, queries=500),
+    "copy_binary": Scenario(copy_binary, queries=0),  # loads only
 }
 # (full, --quick) defaults of the size options.
-SIZES = {"rows": (100_000, 20_000), "restart_rows": (1_000_000, 100_000), "restarts": (5, 2)}
+SIZES = {
+    "rows": (100_000, 20_000),
+    "restart_rows": (1_000_000, 100_000),
+    "restarts": (5, 2),
+    "copy_rows": (200_000, 20_000),
+}
 QUICK_QUERIES = 100
 
 
@@ -52,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
         help="vs_pgvector: a running Postgres with pgvector (its tables docs and queries are "
         "replaced); default: start one from SQLVEC_PGVECTOR_PYTHON's pgserver, else skip",
     )
+    parse.add_argument("--copy-rows", type=int, help="copy_binary rows (200000; quick 20000)")
+    parse.add_argument("--copy-dim", type=int, default=384, help="copy_binary dimension (384)")
     return parse
 
 

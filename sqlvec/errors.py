@@ -22,6 +22,7 @@ class SqlvecError(Exception):
         detail: str | None = None,
         hint: str | None = None,
         position: int | None = None,
+        context: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -29,6 +30,8 @@ class SqlvecError(Exception):
         self.hint = hint
         # 1-based character offset into the query text, as Postgres' 'P' field.
         self.position = position
+        # Where it happened, as Postgres' 'W' field (`COPY docs, line 3, column id: "x"`).
+        self.context = context
 
 
 class SyntaxError(SqlvecError):
@@ -152,6 +155,9 @@ def error_fields(exc: SqlvecError | Notice) -> dict[str, str]:
     position = getattr(exc, "position", None)
     if position is not None:
         fields["P"] = str(position)
+    context = getattr(exc, "context", None)
+    if context:
+        fields["W"] = context
     return fields
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlglot import exp
 
 from sqlvec import parser, planner
+from sqlvec.copy.streams import copy_stream, is_copy
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.executor import Outcome, describe, execute, is_quick
 from sqlvec.errors import (
@@ -31,6 +32,7 @@ from sqlvec.planner.plans import OutputColumn, Plan
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
 from sqlvec.settings import SERVER_VERSION
+from sqlvec.wire.copy import CopyStream
 from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, TransactionStatus
 
 log = logging.getLogger("sqlvec.session")
@@ -198,6 +200,8 @@ class Session:
         prepared = portal.prepared
         if prepared.statement is None:
             return QueryResult(tag=None, empty_query=True)
+        if portal.outcome is None and prepared.plan is not None and is_copy(prepared.plan.node):
+            return QueryResult("COPY", copy=self._copy(prepared, portal.params))
         if portal.outcome is None:
             portal.outcome = await self._outcome(prepared, portal.params)
         outcome = portal.outcome
@@ -241,6 +245,16 @@ class Session:
         if not outcome.tag.startswith("SELECT"):
             self._session.wrote()
         return outcome
+
+    def _copy(self, prepared: Prepared, params: list[Any]) -> CopyStream:
+        """COPY is not run here: it is a stream that the wire layer drives (sqlvec.copy)."""
+        self._session.check_not_failed()
+        prepared = self._fresh(prepared)
+        assert prepared.plan is not None
+        settings = self._session.search_settings()
+        return copy_stream(
+            self._engine, prepared.plan.node, params, settings, self._off_loop, self._session.wrote
+        )
 
     def _columns(self, prepared: Prepared) -> list[ColumnDesc] | None:
         if prepared.statement is None:

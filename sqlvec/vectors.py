@@ -25,7 +25,10 @@ _NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|nan|inf(?:
 _LIST = re.compile(rf"\s*{_NUMBER}\s*(?:,\s*{_NUMBER}\s*)*", re.IGNORECASE)
 # Plain decimal numbers only: the common case, parsed by float() without the full grammar.
 _PLAIN = re.compile(r"[0-9eE+\-., \t\n\r]*")
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# Doubles from here up round to infinity as float32 (FLT_MAX plus half an ulp); below it strtof,
+# which pgvector's vector_in uses, rounds to a finite float (3.4028235e+38, FLT_MAX's own text
+# form, is just above FLT_MAX as a double).
+_FLOAT32_OVERFLOW = float(np.finfo(np.float32).max) + 2.0**103
 
 
 def parse_vector(text: str, expected_dim: int | None = None) -> np.ndarray:
@@ -76,7 +79,7 @@ def checked_vector(
         if np.isnan(values).any():
             raise DataException("NaN not allowed in vector")
         raise DataException("infinite value not allowed in vector")
-    if values.dtype != np.float32 and np.abs(values).max() > _FLOAT32_MAX:
+    if values.dtype != np.float32 and np.abs(values).max() >= _FLOAT32_OVERFLOW:
         shown = text if text is not None else format_vector(values)
         raise NumericValueOutOfRange(f'"{shown}" is out of range for type vector')
     check_dimension(values.shape[0], expected_dim)

@@ -27,7 +27,16 @@ from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
 from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store, vectors_from_arrow
-from sqlvec.engine.writes import arrow_table, assign_ids, coerced_columns, target_columns
+from sqlvec.engine.writes import (
+    ColumnValues,
+    arrow_table,
+    as_list,
+    coerced_columns,
+    column_ids,
+    columns_table,
+    null_violation,
+    target_columns,
+)
 from sqlvec.errors import (
     DuplicateObject,
     DuplicateTable,
@@ -178,25 +187,49 @@ class Engine:
         partition: str | None = None,
     ) -> np.ndarray:
         """Insert rows (values in `columns` order); returns their positions, once committed."""
+        spec = self.collection(name).spec
+        values: dict[str, ColumnValues] = dict(
+            coerced_columns(spec, target_columns(spec, columns), rows)
+        )
+        for column in spec.vector_columns:
+            if column.name in values:
+                values[column.name] = np.stack(list(values[column.name]))
+        return self.insert_columns(name, values, len(rows), partition)
+
+    def insert_columns(
+        self,
+        name: str,
+        values: Mapping[str, ColumnValues],
+        count: int,
+        partition: str | None = None,
+    ) -> np.ndarray:
+        """Insert `count` rows given column by column (vectors as (n, d) float32 matrices the
+        caller checked); returns their positions. Columns left out are NULL (a not-null one is
+        23502), ids left out are generated. One DuckDB transaction, then the in-memory append:
+        all or nothing."""
         collection = self.collection(name)
         spec = collection.spec
         target = collection.partition(partition or DEFAULT_PARTITION)
-        values = coerced_columns(spec, target_columns(spec, columns), rows)
-        id_name = spec.id_column.name
+        if count == 0:
+            return np.empty(0, np.int64)
+        for column in spec.columns:
+            if column.name not in values and column.not_null and not column.primary_key:
+                raise null_violation(spec, column)
         with collection.write_lock:
-            ids = assign_ids(collection, values.get(id_name), len(rows))
-            values[id_name] = ids.tolist()
-            table = arrow_table(spec, values)
-            table = table.append_column(PARTITION_COLUMN, pa.array([target.name] * len(ids)))
-            next_id = max(collection.next_id, int(ids.max()) + 1 if len(ids) else 1)
+            ids = column_ids(collection, values.get(spec.id_column.name), count)
+            table = columns_table(spec, values, ids)
+            table = table.append_column(
+                PARTITION_COLUMN, pa.repeat(pa.scalar(target.name, pa.string()), count)
+            )
+            next_id = max(collection.next_id, int(ids.max()) + 1)
             self.store.insert(spec, table, next_id)
             collection.next_id = next_id
             scalars = {
-                c.name: values.get(c.name, [None] * len(ids))
+                c.name: as_list(values[c.name]) if c.name in values else [None] * count
                 for c in spec.columns
                 if not c.is_vector and not c.primary_key
             }
-            vectors = {c.name: np.stack(values[c.name]) for c in spec.vector_columns}
+            vectors = {c.name: np.asarray(values[c.name], np.float32) for c in spec.vector_columns}
             positions = collection.rows.append(ids, scalars, vectors, target.code)
             sealed = collection.add_to_growing(target, positions)
             self.indexing.sealed(collection, sealed, background=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,30 +22,6 @@ ARROW_TYPES = {
     FLOAT4.oid: pa.float32(),
     FLOAT8.oid: pa.float64(),
 }
-
-
-def assign_ids(collection: Collection, given: list[Any] | None, count: int) -> np.ndarray:
-    """Ids for new rows: the given ones, checked for clashes, or generated ones."""
-    spec = collection.spec
-    id_column = spec.id_column
-    if given is None or all(v is None for v in given):
-        if not id_column.generated:
-            raise null_violation(spec, id_column)
-        start = collection.next_id
-        return np.arange(start, start + count, dtype=np.int64)
-    if any(v is None for v in given):
-        raise null_violation(spec, id_column)
-    ids = np.array(given, dtype=np.int64)
-    unique, counts = np.unique(ids, return_counts=True)
-    repeated = unique[counts > 1]
-    existing = [i for i in ids.tolist() if collection.rows.contains_id(i)]
-    clash = existing[0] if existing else (int(repeated[0]) if len(repeated) else None)
-    if clash is not None:
-        raise UniqueViolation(
-            f'duplicate key value violates unique constraint "{spec.name}_pkey"',
-            detail=f"Key ({id_column.name})=({clash}) already exists.",
-        )
-    return ids
 
 
 def target_columns(spec: CollectionSpec, columns: Sequence[str]) -> list[ColumnSpec]:
@@ -109,3 +85,66 @@ def null_violation(spec: CollectionSpec, column: ColumnSpec) -> NotNullViolation
         f'null value in column "{column.name}" of relation "{spec.name}" violates not-null '
         "constraint"
     )
+
+
+# One column's values: a 1-D array (no NULLs) or a list (None for NULL); vectors: (n, d) float32.
+ColumnValues = np.ndarray | Sequence[Any]
+
+
+def first_duplicate(collection: Collection, ids: np.ndarray) -> int | None:
+    """Index of the first row whose id a live row or an earlier row of `ids` already has."""
+    if len(ids) == 0:
+        return None
+    clashes = collection.rows.lookup(ids) >= 0
+    _, first = np.unique(ids, return_index=True)
+    repeated = np.ones(len(ids), dtype=bool)
+    repeated[first] = False
+    bad = np.flatnonzero(clashes | repeated)
+    return int(bad[0]) if len(bad) else None
+
+
+def duplicate_error(spec: CollectionSpec, row_id: int) -> UniqueViolation:
+    return UniqueViolation(
+        f'duplicate key value violates unique constraint "{spec.name}_pkey"',
+        detail=f"Key ({spec.id_column.name})=({row_id}) already exists.",
+    )
+
+
+def column_ids(collection: Collection, given: ColumnValues | None, count: int) -> np.ndarray:
+    spec = collection.spec
+    if given is None:
+        if not spec.id_column.generated:
+            raise null_violation(spec, spec.id_column)
+        start = collection.next_id
+        return np.arange(start, start + count, dtype=np.int64)
+    if not isinstance(given, np.ndarray) and any(v is None for v in given):
+        raise null_violation(spec, spec.id_column)
+    ids = np.asarray(given, dtype=np.int64)
+    clash = first_duplicate(collection, ids)
+    if clash is not None:
+        raise duplicate_error(spec, int(ids[clash]))
+    return ids
+
+
+def columns_table(
+    spec: CollectionSpec, values: Mapping[str, ColumnValues], ids: np.ndarray
+) -> pa.Table:
+    arrays: dict[str, pa.Array] = {}
+    for column in spec.columns:
+        if column.primary_key:
+            arrays[column.name] = pa.array(ids, type=ARROW_TYPES.get(column.type.oid, pa.int64()))
+        elif column.name not in values:
+            continue
+        elif column.is_vector:
+            matrix = np.ascontiguousarray(values[column.name], dtype=np.float32)
+            arrays[column.name] = pa.FixedSizeListArray.from_arrays(
+                pa.array(matrix.reshape(-1)), column.dim
+            )
+        else:
+            arrow_type = ARROW_TYPES.get(column.type.oid, pa.string())
+            arrays[column.name] = pa.array(values[column.name], type=arrow_type)
+    return pa.table(arrays)
+
+
+def as_list(values: ColumnValues) -> list[Any]:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)

@@ -4,7 +4,7 @@ Extension follows sqlglot's own style: class tables (BITWISE, STATEMENT_PARSERS,
 extended, and statements that start with a word sqlglot has no token type for (START, ABORT,
 SAVEPOINT, RESET, FLUSH, COMPACT, ...) go through WORD_STATEMENT_PARSERS, the same kind of table
 keyed by text. The statement mixins stack up as base -> transactions -> partitions -> settings
--> indexes -> admin -> ddl -> this module, each free to call the ones below it.
+-> indexes -> admin -> ddl -> copy -> this module, each free to call the ones below it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.parsers.postgres import PostgresParser
 from sqlglot.tokens import Token, TokenType
 
-from sqlvec.parser.ddl import DdlParser
+from sqlvec.parser.copy import CopyParser
 from sqlvec.parser.diagnostics import PositionedParseError
 from sqlvec.parser.nodes import DISTANCE_OPERATORS
 from sqlvec.parser.tokens import VECTOR_OPERATOR_TOKENS
@@ -40,7 +40,7 @@ _EXPRESSION_STATEMENTS = (exp.Query, exp.Values, exp.DML)
 _BARE_COMMANDS = frozenset({"CHECKPOINT", "VACUUM"})
 
 
-class SqlvecParser(DdlParser):
+class SqlvecParser(CopyParser):
     # pgvector's operators sit in Postgres' "any other operator" class: tighter than
     # comparisons and IS / IN / LIKE / BETWEEN, looser than + - * / %, left-associative.
     # That is exactly sqlglot's BITWISE level (where Postgres' & | # || << >> already are).

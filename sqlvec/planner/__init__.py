@@ -9,6 +9,7 @@ from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import CreateCollection, DropCollection, Explain, ShowCollections
 from sqlvec.planner.collection_admin import ADMIN_NODES, plan_admin
 from sqlvec.planner.context import Catalog, PlanContext
+from sqlvec.planner.copy import plan_copy
 from sqlvec.planner.ddl import plan_create, plan_drop
 from sqlvec.planner.dml import plan_delete, plan_update
 from sqlvec.planner.insert import plan_insert
@@ -55,6 +56,8 @@ def _plan_node(statement: exp.Expr, ctx: PlanContext) -> object:
         return plan_delete(statement, ctx)
     if isinstance(statement, exp.Update):
         return plan_update(statement, ctx)
+    if isinstance(statement, exp.Copy):
+        return plan_copy(statement, ctx)
     raise FeatureNotSupported(f"statement is not supported: {_describe(statement)}")
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 
 from sqlvec.errors import Notice
 from sqlvec.types import PgType
+from sqlvec.wire.copy import CopyStream
 
 TransactionStatus = Literal["I", "T", "E"]
 Row = tuple[Any, ...]
@@ -55,6 +56,9 @@ class QueryResult:
     # ParameterStatus messages to send after this statement (e.g. after SET application_name).
     parameter_status: dict[str, str] = field(default_factory=dict)
     empty_query: bool = False  # EmptyQueryResponse instead of CommandComplete
+    # COPY FROM STDIN / TO STDOUT: the wire layer runs the COPY sub-protocol with this stream,
+    # then sends CommandComplete with the tag it returns (`tag` and `rows` are not used).
+    copy: CopyStream | None = None
 
 
 class QueryHandler(Protocol):

@@ -25,6 +25,7 @@ from sqlvec.types import PgType
 from sqlvec.wire import messages as msg
 from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, WriteBuffer, read_message
 from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, decode_parameter, result_encoders
+from sqlvec.wire.copy import run_copy
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, QueryResult, Row
 from sqlvec.wire.startup import CancelCallback, receive_startup_message, session_parameters
 
@@ -192,6 +193,8 @@ class _Connection:
         await self._flush()
 
     async def _write_simple_result(self, result: QueryResult) -> None:
+        if result.copy is not None:
+            result = await self._copy(result)
         columns = result.columns
         formats = [TEXT_FORMAT] * len(columns) if columns is not None else []
         if columns is not None:
@@ -237,6 +240,8 @@ class _Connection:
 
     async def _execute(self, portal: str, max_rows: int) -> None:
         result = await self._handler.execute(portal, max_rows)
+        if result.copy is not None:
+            result = await self._copy(result)
         if result.rows:
             columns = result.columns
             if columns is None:
@@ -251,6 +256,16 @@ class _Connection:
         self._handler.sync()
         msg.write_ready_for_query(self._out, self._handler.transaction_status)
         await self._flush()
+
+    # --- COPY --------------------------------------------------------------------------------
+
+    async def _copy(self, result: QueryResult) -> QueryResult:
+        """Run a COPY's sub-protocol (see wire.copy); what is left to send is its completion."""
+        assert result.copy is not None
+        tag = await run_copy(
+            result.copy, self._reader, self._out, self._flush, self._max_message_length
+        )
+        return QueryResult(tag, notices=result.notices)
 
     # --- results -----------------------------------------------------------------------------
 
