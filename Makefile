@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: serve test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/e2e/node/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@command -v psql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null) || echo "warning: psql not installed; its tests will fail"
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix tests/e2e/node || echo "warning: npm install failed; node-postgres tests will fail"; else echo "warning: npm not installed; node-postgres tests will skip"; fi
 	touch $(STAMP)
 
 serve: $(STAMP)
