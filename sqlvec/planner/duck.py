@@ -32,7 +32,9 @@ def _replace_session_function(node: exp.Expr, constants: Mapping[str, str]) -> e
     return node
 
 
-_SESSION_FUNCTIONS: dict[type[exp.Expr], str] = {
+# sqlglot's nodes for Postgres' session functions, by the name Postgres gives them (and their
+# result column).
+SESSION_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.CurrentVersion: "version",
     exp.CurrentDatabase: "current_database",
     exp.CurrentSchema: "current_schema",
@@ -43,7 +45,7 @@ _SESSION_FUNCTIONS: dict[type[exp.Expr], str] = {
 def _function_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous) and not node.expressions:
         return str(node.this).lower()
-    return _SESSION_FUNCTIONS.get(type(node))
+    return SESSION_FUNCTIONS.get(type(node))
 
 
 def _renumber(node: exp.Expr, rank: Mapping[int, int]) -> exp.Expr:

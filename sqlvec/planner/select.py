@@ -7,7 +7,7 @@ from sqlglot import exp
 from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
-from sqlvec.planner.duck import describe_sql, to_duck_sql
+from sqlvec.planner.duck import SESSION_FUNCTIONS, describe_sql, to_duck_sql
 from sqlvec.planner.lateral import lateral_join, plan_lateral
 from sqlvec.planner.logical import (
     Filter,
@@ -209,15 +209,7 @@ def output_name(node: exp.Expr) -> str:
 
 
 def _function_output_name(node: exp.Func) -> str:
-    special = {
-        exp.CurrentVersion: "version",
-        exp.CurrentDatabase: "current_database",
-        exp.CurrentSchema: "current_schema",
-        exp.CurrentUser: "current_user",
-    }
-    if type(node) in special:
-        return special[type(node)]
-    return node.sql_name().lower()
+    return SESSION_FUNCTIONS.get(type(node)) or node.sql_name().lower()
 
 
 def _column_names(statement: exp.Expr) -> tuple[str, ...] | None:
