@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from sqlvec import __version__
 
@@ -21,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=5433, help="TCP port (5433)")
     serve.add_argument("--data", type=Path, default=Path("data"), help="data directory (./data)")
-    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
     return parser
 
 
@@ -38,8 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from sqlvec.server import run
 
-        asyncio.run(run(args.data, args.host, args.port))
+        _event_loop_runner()(run(args.data, args.host, args.port))
     return 0
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop where installed: its socket I/O costs about half of asyncio's per round trip."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
+        return asyncio.run
+    return uvloop.run
 
 
 if __name__ == "__main__":

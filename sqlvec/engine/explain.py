@@ -14,6 +14,7 @@ from typing import Any
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
@@ -118,8 +119,17 @@ def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
 
 def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed: bool) -> list[str]:
     assert plan.filter is not None
-    matching = engine.run_sql(f"SELECT count(*) FROM ({plan.filter.sql})", plan.filter.bind(params))
-    count = int(matching.rows[0][0])
+    if plan.row_filter is not None:
+        rows = engine.collection(plan.collection).rows
+        live = ~rows.deleted_mask()
+        matching = matching_positions(rows, plan.row_filter, params, len(live))
+        count = int(live[matching].sum())
+        how = "evaluated over the in-memory columns"
+    else:
+        count_sql = f"SELECT count(*) FROM ({plan.filter.sql})"
+        found = engine.run_sql(count_sql, plan.filter.bind(params))
+        count = int(found.rows[0][0])
+        how = "DuckDB selects the matching ids"
     total = max(engine.row_count(plan.collection), 1)
     selectivity = count / total
     if not indexed or selectivity < EXACT_BELOW_SELECTIVITY:
@@ -129,7 +139,7 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
     else:
         strategy = "index search, over-fetching and dropping rows that do not match"
     return [
-        "  Filter: DuckDB selects the matching ids",
+        f"  Filter: {how}",
         f"    Estimate: {count} of {total} rows (selectivity {selectivity:.3f})",
         f"    Strategy: {strategy}; redone exactly if it comes back short",
     ]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.scalar_columns import ScalarArrays, ScalarColumn
 
 _BULK_LOOKUP = 64  # ids at which a vectorised lookup beats dictionary lookups
 
@@ -68,6 +69,7 @@ class CollectionRows:
         self._deleted = GrowableArray(np.bool_)
         self.deleted_count = 0
         self._sorted: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
+        self._arrays = ScalarArrays()
 
     def __len__(self) -> int:
         return self._ids.size
@@ -151,6 +153,10 @@ class CollectionRows:
         values = self._scalars[column]
         return [values[p] for p in positions.tolist()]
 
+    def scalar_column(self, column: str, size: int, text: bool) -> ScalarColumn:
+        """The first `size` values of a scalar column as numpy arrays (predicates in memory)."""
+        return self._arrays.column(column, self._scalars[column], size, text)
+
     def contains_id(self, row_id: int) -> bool:
         return row_id in self._position_of
 
@@ -171,6 +177,7 @@ class CollectionRows:
             target = self._scalars[column]
             for position, value in zip(positions.tolist(), values, strict=True):
                 target[position] = value
+            self._arrays.forget(column)
 
     def deleted_mask(self, size: int | None = None) -> np.ndarray:
         return self._deleted.view(size)

@@ -8,6 +8,7 @@ import numpy as np
 
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import CardinalityViolation, InvalidParameterValue, Notice, SqlvecError
@@ -80,9 +81,13 @@ def _stored_vector(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.n
 
 
 def _filtered_positions(engine: Engine, plan: VectorTopKPlan, params: Params) -> np.ndarray | None:
-    """Positions of the rows the WHERE clause allows (ids from DuckDB, in bulk through Arrow)."""
+    """Positions of the rows the WHERE clause allows: evaluated over the in-memory columns
+    when the planner could compile it, else ids from DuckDB (in bulk through Arrow)."""
     if plan.filter is None:
         return None
+    if plan.row_filter is not None:
+        rows = engine.collection(plan.collection).rows
+        return matching_positions(rows, plan.row_filter, params, len(rows))
     table = engine.run_sql_arrow(plan.filter.sql, plan.filter.bind(params))
     ids = table.column(0).to_numpy(zero_copy_only=False)
     return engine.positions_of(plan.collection, ids)

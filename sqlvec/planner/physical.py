@@ -10,6 +10,7 @@ from sqlvec.planner.duck import to_duck_sql
 from sqlvec.planner.logical import Filter, LogicalNode, NotAVectorSearch, Project, Scan, VectorTopK
 from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
+from sqlvec.planner.row_predicate import RowPredicate, compile_row_predicate
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_sql import to_duckdb
 from sqlvec.types import INT8, VECTOR
@@ -38,6 +39,7 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
         offset=_count(topk.offset, ctx),
         descending=topk.descending,
         filter=_filter(topk.input, ctx) if isinstance(topk.input, Filter) else None,
+        row_filter=_row_filter(topk.input, ctx) if isinstance(topk.input, Filter) else None,
         projection=projection,
         partitions=scan.partitions,
         query_sql=query_sql,
@@ -78,6 +80,11 @@ def _filter(node: Filter, ctx: PlanContext) -> DuckSql:
         .where(node.predicate.copy())
     )
     return to_duck_sql(select, ctx.constants)
+
+
+def _row_filter(node: Filter, ctx: PlanContext) -> RowPredicate | None:
+    scan = node.input
+    return compile_row_predicate(node.predicate, scan.collection, scan.alias, ctx.params)
 
 
 def _metric(distance: exp.Expr) -> str:

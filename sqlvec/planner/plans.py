@@ -98,6 +98,9 @@ class VectorTopKPlan:
     projection: ResultProjection
     partitions: tuple[str, ...] | None = None  # FROM coll PARTITION (...); None: all
     query_sql: DuckSql | None = None  # the query vector is a scalar subquery's value
+    # The same WHERE as `filter`, when simple enough to evaluate over the in-memory columns
+    # (sqlvec.planner.row_predicate.RowPredicate); `filter` is then only EXPLAIN's fallback.
+    row_filter: Any = None
 
 
 @dataclass(frozen=True)
