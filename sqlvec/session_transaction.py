@@ -184,7 +184,9 @@ class TransactionBlock:
     async def _savepoint(self, node: Savepoint) -> Outcome:
         action = node.args.get("action", "savepoint")
         if self.status == "I":
-            verb = action.upper().replace("_", " ")
+            verb = {"release": "RELEASE SAVEPOINT", "rollback_to": "ROLLBACK TO SAVEPOINT"}.get(
+                action, "SAVEPOINT"
+            )
             raise NoActiveSqlTransaction(f"{verb} can only be used in transaction blocks")
         transaction = self.transaction
         assert transaction is not None

@@ -370,7 +370,11 @@ class Engine:
     def run_in(self, transaction: Transaction, work: Callable[[], T]) -> T:
         """Run one statement of a block: its reads and writes go through the block."""
         with transaction.lock, self.store.bound(transaction):
-            return work()
+            try:
+                return work()
+            except duckdb.Error as exc:
+                # A write that DuckDB refused (another block's write to the same row, ...).
+                raise translate(exc) from exc
 
     def commit(self, transaction: Transaction) -> None:
         """COMMIT in DuckDB, then the block's writes in memory, in order. The collections'

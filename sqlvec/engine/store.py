@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -169,7 +169,7 @@ class Store:
                     f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
                 )
             finally:
-                cursor.unregister("sqlvec_rows")
+                _unregister(cursor, "sqlvec_rows")
             if next_id is not None:
                 cursor.execute(
                     f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = ? WHERE name = ?",
@@ -212,7 +212,7 @@ class Store:
                     f"WHERE {base_table(spec.name)}.{key} = u.{key}"
                 ).fetchone()
             finally:
-                cursor.unregister("sqlvec_updates")
+                _unregister(cursor, "sqlvec_updates")
         return int(result[0]) if result else 0
 
     def load_rows(self, spec: CollectionSpec) -> pa.Table:
@@ -365,7 +365,14 @@ def _registered(
         yield
     finally:
         for name in relations:
-            cursor.unregister(name)
+            _unregister(cursor, name)
+
+
+def _unregister(cursor: duckdb.DuckDBPyConnection, name: str) -> None:
+    # After a failed statement in a block DuckDB refuses everything, this too: the block's
+    # transaction is rolled back later, and the original error must not be masked.
+    with suppress(duckdb.Error):
+        cursor.unregister(name)
 
 
 class _Transaction:
