@@ -44,6 +44,7 @@ from sqlvec.engine.writes import (
     coerced_columns,
     column_ids,
     columns_table,
+    first_duplicate,
     null_violation,
     target_columns,
 )
@@ -274,6 +275,13 @@ class Engine:
         positions = rows.append(ids, scalars, vectors)
         transaction.record(PendingInsert(spec.name, partition, table, rows))
         return positions
+
+    def first_duplicate(self, name: str, ids: np.ndarray) -> int | None:
+        """Index of the first id that a row already has or that repeats in `ids` (inside a
+        block, as the block sees the rows)."""
+        collection = self.collection(name)
+        existing = self._existing_ids(collection.spec) if self._bound() is not None else None
+        return first_duplicate(collection, ids, existing)
 
     def inserted_rows(self, name: str) -> Any:
         """What INSERT ... RETURNING reads the rows just inserted from: the engine, or inside a

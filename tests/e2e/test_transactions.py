@@ -347,3 +347,34 @@ def test_committed_block_survives_kill_9_and_open_one_leaves_no_trace(
     with psycopg.connect(own_server.dsn, autocommit=True) as conn:
         assert conn.execute("SELECT id FROM tx_durable ORDER BY id").fetchall() == [(2,), (10,)]
         assert nearest(conn, "tx_durable", FAR)[0][:2] == (10, "c")
+
+
+def test_delete_then_insert_the_same_ids_in_a_block(server: ServerProcess, other) -> None:
+    make_collection(other, "tx_reinsert", rows=3)
+    insert = "INSERT INTO tx_reinsert (id, title, embedding) VALUES (%s, %s, %s)"
+    with psycopg.connect(server.dsn) as conn:
+        conn.execute("DELETE FROM tx_reinsert WHERE id IN (1, 2)")
+        conn.execute(insert, (1, "again", FAR))
+        with conn.cursor().copy("COPY tx_reinsert (id, title, embedding) FROM STDIN") as copy:
+            copy.write_row((2, "copied", "[99,99,99,99]"))
+        with pytest.raises(errors.UniqueViolation), conn.transaction():  # a savepoint
+            conn.execute(insert, (3, "dup", FAR))  # fails the savepoint, not the block
+        conn.commit()
+    rows = other.execute("SELECT id, title FROM tx_reinsert ORDER BY id").fetchall()
+    assert rows == [(1, "again"), (2, "copied"), (3, "t3")]
+    found = nearest(other, "tx_reinsert", FAR, 10)
+    assert [(r[0], r[1]) for r in found[:2]] == [(1, "again"), (2, "copied")]
+    assert len(found) == 3
+
+
+def test_flush_and_compact_while_another_block_is_open(server: ServerProcess, other) -> None:
+    make_collection(other, "tx_flush", rows=4)
+    with psycopg.connect(server.dsn) as conn:
+        conn.execute("DELETE FROM tx_flush WHERE id = 4")
+        other.execute("DELETE FROM tx_flush WHERE id = 1")
+        other.execute("FLUSH")
+        other.execute("COMPACT tx_flush")
+        assert count(conn, "tx_flush") == 3
+        conn.commit()
+    assert other.execute("SELECT id FROM tx_flush ORDER BY id").fetchall() == [(2,), (3,)]
+    assert sorted(r[0] for r in nearest(other, "tx_flush", FAR, 10)) == [2, 3]
