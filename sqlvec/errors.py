@@ -201,3 +201,15 @@ class DuplicateObject(SqlvecError):
 
 class CardinalityViolation(SqlvecError):
     sqlstate = "21000"
+
+
+class ActiveSqlTransaction(SqlvecError):
+    sqlstate = "25001"
+
+
+class InvalidSavepointSpecification(SqlvecError):
+    sqlstate = "3B001"
+
+
+class SerializationFailure(SqlvecError):
+    sqlstate = "40001"

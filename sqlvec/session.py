@@ -8,6 +8,7 @@ Execute only evaluates the plan with new parameters, on a worker thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from sqlvec.errors import (
 from sqlvec.planner.plans import OutputColumn, Plan
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
+from sqlvec.session_transaction import TRANSACTION_NODES, TransactionBlock, searched_collection
 from sqlvec.settings import SERVER_VERSION
 from sqlvec.wire.copy import CopyStream
 from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, TransactionStatus
@@ -51,6 +53,8 @@ class Prepared:
     catalog_version: int
     columns: list[ColumnDesc] | None = None
     columns_known: bool = False
+    # The plan with vector searches run exactly in DuckDB: for a block that wrote the collection.
+    exact: Plan | None = None
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Session:
         self._ast_cache: OrderedDict[str, list[exp.Expr]] = OrderedDict()
         self._plan_cache: OrderedDict[tuple[str, int, tuple[int, ...]], Prepared] = OrderedDict()
         self._session = SessionStatements()
+        self._block = TransactionBlock(engine, self._off_loop, self._session.end_block)
         self._objects = SessionObjects(self._statements, self._portals)
         self._user = "sqlvec"
         self._database = "sqlvec"
@@ -86,13 +91,14 @@ class Session:
 
     @property
     def transaction_status(self) -> TransactionStatus:
-        return self._session.status
+        return self._block.status
 
     @property
     def backend_key(self) -> tuple[int, int]:
         return self._backend_key
 
     def terminate(self) -> None:
+        self._block.abandon()
         self._statements.clear()
         self._portals.clear()
 
@@ -103,12 +109,19 @@ class Session:
         if not statements:
             yield QueryResult(tag=None, empty_query=True)
             return
-        for index, statement in enumerate(statements):
-            # Planned just before it runs: an earlier statement may create what it uses.
-            prepared = self._prepare(sql, index, statement, [])
-            portal = Portal(prepared, [], [])
-            yield await self._run_portal(portal, 0, describe_rows=True)
-        self._session.end_implicit_transaction()
+        if len(statements) > 1:
+            # Several statements: one implicit transaction, as in Postgres.
+            self._block.begin_implicit()
+        try:
+            for index, statement in enumerate(statements):
+                # Planned just before it runs: an earlier statement may create what it uses.
+                prepared = self._prepare(sql, index, statement, [])
+                portal = Portal(prepared, [], [])
+                yield await self._run_portal(portal, 0, describe_rows=True)
+        except BaseException:
+            await self._block.end_implicit(commit=False)
+            raise
+        await self._block.end_implicit(commit=True)
 
     # extended query
 
@@ -150,13 +163,12 @@ class Session:
         self._portals.pop(name, None)
 
     def sync(self) -> None:
-        if self._session.status == "I":
+        if self._block.status == "I":
             # Outside a transaction block, Sync ends the implicit transaction: portals go.
             self._portals.clear()
-        self._session.end_implicit_transaction()
 
     def error_occurred(self) -> None:
-        self._session.fail()
+        self._block.fail()
 
     # internals
 
@@ -182,7 +194,7 @@ class Session:
 
     def _plan(self, sql: str, statement: exp.Expr | None, param_oids: list[int]) -> Prepared:
         version = self._engine.catalog_version
-        if statement is None or is_session_statement(statement) or session_command(statement):
+        if statement is None or _answered_by_session(statement):
             return Prepared(sql, statement, param_oids, None, version)
         plan = planner.plan(statement, self._engine, param_oids, self._constants())
         return Prepared(sql, statement, param_oids, plan, version)
@@ -224,46 +236,72 @@ class Session:
     async def _outcome(self, prepared: Prepared, params: list[Any]) -> Outcome:
         statement = prepared.statement
         assert statement is not None
+        if isinstance(statement, TRANSACTION_NODES):
+            return await self._block.run(statement)
+        self._block.check_not_failed()
         if is_session_statement(statement):
-            return self._session.run(statement)
+            return self._session.run(statement, self._block.in_block)
         command = session_command(statement)
         if command is not None:
-            self._session.check_not_failed()
             changed = self._session.settings.reset("all") if command.verb == "DISCARD" else {}
             return Outcome(self._objects.run(command), parameter_status=changed)
-        self._session.check_not_failed()
-        prepared = self._fresh(prepared)
-        assert prepared.plan is not None
-        node = prepared.plan.node
+        node = self._node(self._fresh(prepared))
+        transaction = await self._block.transaction_for(node)
         settings = self._session.search_settings()
         work = lambda: execute(self._engine, node, params, settings)  # noqa: E731
+        if transaction is not None:
+            work = functools.partial(self._engine.run_in, transaction, work)
         if is_quick(self._engine, node):
             # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
-            outcome = work()
-        else:
-            outcome = await self._off_loop(work)
-        if not outcome.tag.startswith("SELECT"):
-            self._session.wrote()
-        return outcome
+            return work()
+        return await self._off_loop(work)
+
+    def _node(self, prepared: Prepared) -> object:
+        """The plan node to run: the prepared plan, or inside a transaction block that wrote
+        the searched collection, the same query run exactly by DuckDB (which alone sees the
+        block's rows)."""
+        assert prepared.plan is not None and prepared.statement is not None
+        node = prepared.plan.node
+        transaction = self._block.transaction
+        if transaction is None or not transaction.log:
+            return node
+        if searched_collection(node) not in transaction.written:
+            return node
+        if prepared.exact is None:
+            prepared.exact = planner.plan(
+                prepared.statement, self._engine, prepared.param_oids, self._constants(), True
+            )
+        return prepared.exact.node
 
     def _copy(self, prepared: Prepared, params: list[Any]) -> CopyStream:
         """COPY is not run here: it is a stream that the wire layer drives (sqlvec.copy)."""
-        self._session.check_not_failed()
+        self._block.check_not_failed()
         prepared = self._fresh(prepared)
         assert prepared.plan is not None
         settings = self._session.search_settings()
-        return copy_stream(
-            self._engine, prepared.plan.node, params, settings, self._off_loop, self._session.wrote
-        )
+        transaction = self._block.transaction
+
+        async def off_loop(work: Callable[[], T]) -> T:
+            # COPY inside a block is part of it: its reads and writes go through the block.
+            if transaction is not None:
+                return await self._off_loop(
+                    functools.partial(self._engine.run_in, transaction, work)
+                )
+            return await self._off_loop(work)
+
+        return copy_stream(self._engine, prepared.plan.node, params, settings, off_loop)
 
     def _columns(self, prepared: Prepared) -> list[ColumnDesc] | None:
         if prepared.statement is None:
             return None
         if is_session_statement(prepared.statement):
             return _column_descs(self._session.describe(prepared.statement))
-        if session_command(prepared.statement):
+        if _answered_by_session(prepared.statement):
             return None
         prepared = self._fresh(prepared)
+        node = self._node(prepared)
+        if prepared.plan is not None and node is not prepared.plan.node:
+            return _column_descs(describe(self._engine, node))
         if not prepared.columns_known:
             assert prepared.plan is not None
             prepared.columns = _column_descs(describe(self._engine, prepared.plan.node))
@@ -295,6 +333,15 @@ class Session:
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+
+def _answered_by_session(statement: exp.Expr) -> bool:
+    """Statements without a plan: transactions, settings, commands on session objects."""
+    return (
+        isinstance(statement, TRANSACTION_NODES)
+        or is_session_statement(statement)
+        or session_command(statement) is not None
+    )
 
 
 def _lru_get(cache: OrderedDict[K, V], key: K) -> V | None:

@@ -25,7 +25,7 @@ from sqlvec.copy.options import CopyOptions
 from sqlvec.copy.text_format import TextReader
 from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.engine.engine import Engine
-from sqlvec.engine.writes import duplicate_error, first_duplicate, null_violation
+from sqlvec.engine.writes import duplicate_error, null_violation
 from sqlvec.errors import ProgramLimitExceeded
 
 OffLoop = Callable[[Callable[[], Any]], Awaitable[Any]]
@@ -141,7 +141,7 @@ class CopyIn:
         id_name = spec.id_column.name
         if id_name in values:
             ids = np.asarray(values[id_name], dtype=np.int64)
-            clash = first_duplicate(collection, ids)
+            clash = self._engine.first_duplicate(spec.name, ids)
             if clash is not None:
                 duplicate = duplicate_error(spec, int(ids[clash]))
                 duplicate.context = self._target.line_context(self._first_data_line() + clash)

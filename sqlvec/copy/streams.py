@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlvec.copy.copy_in import CopyIn, OffLoop
 from sqlvec.copy.copy_out import CopyOut
 from sqlvec.engine.engine import Engine
@@ -23,10 +21,9 @@ def copy_stream(
     params: Params,
     settings: SearchSettings,
     off_loop: OffLoop,
-    on_write: Callable[[], None],
 ) -> CopyIn | CopyOut:
     if isinstance(node, CopyFromPlan):
-        return CopyIn(engine, node.collection, node.columns, node.options, off_loop, on_write)
+        return CopyIn(engine, node.collection, node.columns, node.options, off_loop)
     assert isinstance(node, CopyToPlan)
     query = node.query
     return CopyOut(lambda: execute(engine, query, params, settings), node.options, off_loop)

@@ -23,10 +23,28 @@ def translate(exc: duckdb.Error) -> errors.SqlvecError:
         return errors.UndefinedColumn(f'column "{match.group(1)}" does not exist')
     if match := _MISSING_FUNCTION.search(text):
         return errors.UndefinedFunction(f"function {match.group(1).rstrip('!')} does not exist")
+    if isinstance(exc, duckdb.TransactionException):
+        return _transaction_error(text)
     for kind, error_class in _BY_CLASS:
         if isinstance(exc, kind):
             return error_class(text)
     return errors.InternalError(text)
+
+
+def _transaction_error(text: str) -> errors.SqlvecError:
+    """Two open transaction blocks that wrote the same row, or a COMMIT that lost to another."""
+    if "constraint violation" in text.lower():
+        # Both blocks inserted the same id: the later COMMIT fails, as Postgres' second insert.
+        detail = text.split(": ", 1)[-1]
+        return errors.UniqueViolation(
+            "duplicate key value violates unique constraint", detail=detail[:1].upper() + detail[1:]
+        )
+    if "conflict" in text.lower():
+        return errors.SerializationFailure(
+            "could not serialize access due to concurrent update",
+            detail=f"DuckDB: {text}",
+        )
+    return errors.InFailedTransaction(text)
 
 
 def _first_line(text: str) -> str:

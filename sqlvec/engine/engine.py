@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -23,10 +24,19 @@ from sqlvec.engine.duckdb_types import pg_type_of, unchanged, value_converter
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.pg_catalog import PgCatalog
+from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
 from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store, vectors_from_arrow
+from sqlvec.engine.transaction import (
+    PendingDelete,
+    PendingInsert,
+    PendingRows,
+    PendingUpdate,
+    PendingWrite,
+    Transaction,
+)
 from sqlvec.engine.writes import (
     ColumnValues,
     arrow_table,
@@ -34,6 +44,7 @@ from sqlvec.engine.writes import (
     coerced_columns,
     column_ids,
     columns_table,
+    first_duplicate,
     null_violation,
     target_columns,
 )
@@ -46,6 +57,7 @@ from sqlvec.errors import (
 from sqlvec.types import PgType
 
 log = logging.getLogger("sqlvec.engine")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -215,29 +227,87 @@ class Engine:
         for column in spec.columns:
             if column.name not in values and column.not_null and not column.primary_key:
                 raise null_violation(spec, column)
+        transaction = self._bound()
         with collection.write_lock:
-            ids = column_ids(collection, values.get(spec.id_column.name), count)
+            existing = self._existing_ids(spec) if transaction is not None else None
+            ids = column_ids(collection, values.get(spec.id_column.name), count, existing)
             table = columns_table(spec, values, ids)
             table = table.append_column(
                 PARTITION_COLUMN, pa.repeat(pa.scalar(target.name, pa.string()), count)
             )
             next_id = max(collection.next_id, int(ids.max()) + 1)
-            self.store.insert(spec, table, next_id)
-            collection.next_id = next_id
             scalars = {
                 c.name: as_list(values[c.name]) if c.name in values else [None] * count
                 for c in spec.columns
                 if not c.is_vector and not c.primary_key
             }
             vectors = {c.name: np.asarray(values[c.name], np.float32) for c in spec.vector_columns}
+            if transaction is not None:
+                return self._insert_in_block(
+                    transaction, collection, table, next_id, ids, scalars, vectors, target.name
+                )
+            self.store.insert(spec, table, next_id)
+            collection.next_id = next_id
             positions = collection.rows.append(ids, scalars, vectors, target.code)
-            sealed = collection.add_to_growing(target, positions)
-            self.indexing.sealed(collection, sealed, background=True)
+            self._grow(collection, target.name, positions)
             return positions
+
+    def _insert_in_block(
+        self,
+        transaction: Transaction,
+        collection: Collection,
+        table: pa.Table,
+        next_id: int,
+        ids: np.ndarray,
+        scalars: dict[str, list[Any]],
+        vectors: dict[str, np.ndarray],
+        partition: str,
+    ) -> np.ndarray:
+        """Write to the block's DuckDB transaction; memory gets the rows at COMMIT. Returns
+        their positions among the block's pending rows of this INSERT (see `inserted_rows`)."""
+        spec = collection.spec
+        if next_id > collection.next_id:
+            # Ids are taken now, for good: a rolled-back block leaves a gap, as in Postgres.
+            self.store.advance_next_id(spec.name, next_id)
+            collection.next_id = next_id
+        self.store.insert(spec, table, None)
+        rows = CollectionRows(spec)
+        positions = rows.append(ids, scalars, vectors)
+        transaction.record(PendingInsert(spec.name, partition, table, rows))
+        return positions
+
+    def first_duplicate(self, name: str, ids: np.ndarray) -> int | None:
+        """Index of the first id that a row already has or that repeats in `ids` (inside a
+        block, as the block sees the rows)."""
+        collection = self.collection(name)
+        existing = self._existing_ids(collection.spec) if self._bound() is not None else None
+        return first_duplicate(collection, ids, existing)
+
+    def inserted_rows(self, name: str) -> Any:
+        """What INSERT ... RETURNING reads the rows just inserted from: the engine, or inside a
+        block the block's pending rows (`insert` returned positions among them)."""
+        transaction = self._bound()
+        if transaction is None:
+            return self
+        last = transaction.log[-1]
+        assert isinstance(last, PendingInsert) and last.collection == name
+        return PendingRows(last.rows)
+
+    def _grow(self, collection: Collection, partition: str, positions: np.ndarray) -> None:
+        sealed = collection.add_to_growing(collection.partition(partition), positions)
+        self.indexing.sealed(collection, sealed, background=True)
 
     def delete(self, name: str, ids: Sequence[int]) -> int:
         """Delete rows by id; returns how many existed."""
         collection = self.collection(name)
+        transaction = self._bound()
+        if transaction is not None:
+            unique = sorted({int(i) for i in ids})
+            with collection.write_lock:
+                count = self.store.delete_ids(collection.spec, unique) if unique else 0
+            if count:
+                transaction.record(PendingDelete(name, unique))
+            return count
         with collection.write_lock:
             positions = collection.rows.lookup(ids)
             positions = np.unique(positions[positions >= 0])
@@ -245,10 +315,15 @@ class Engine:
                 return 0
             live_ids = collection.rows.ids()[positions].tolist()
             self.store.delete_ids(collection.spec, live_ids)
-            collection.rows.delete(positions)
-            for segment in collection.all_segments():
-                segment.mark_deleted(positions)
+            self._forget_rows(collection, live_ids)
             return len(positions)
+
+    def _forget_rows(self, collection: Collection, ids: Sequence[int]) -> None:
+        positions = collection.rows.lookup(ids)
+        positions = np.unique(positions[positions >= 0])
+        collection.rows.delete(positions)
+        for segment in collection.all_segments():
+            segment.mark_deleted(positions)
 
     def update(self, name: str, ids: Sequence[int], values: dict[str, list[Any]]) -> int:
         """Set scalar columns of existing rows (vectors and ids are not updated in place)."""
@@ -262,6 +337,15 @@ class Engine:
                 )
         rows = list(zip(*values.values(), strict=True))
         coerced = coerced_columns(spec, columns, rows, every_column=False)
+        transaction = self._bound()
+        if transaction is not None:
+            # The ids come from the block's own view of the rows (DuckDB), which memory lacks.
+            ids = [int(i) for i in ids]
+            table = arrow_table(spec, {spec.id_column.name: ids, **coerced})
+            with collection.write_lock:
+                count = self.store.update_rows(spec, table)
+            transaction.record(PendingUpdate(name, table, ids, coerced))
+            return count
         with collection.write_lock:
             positions = collection.rows.lookup(ids)
             live = positions >= 0
@@ -273,9 +357,104 @@ class Engine:
             if not kept_ids:
                 return 0
             self.store.update_rows(spec, arrow_table(spec, {spec.id_column.name: kept_ids, **kept}))
-            for column_name, column_values in kept.items():
-                collection.rows.update(positions[live], column_name, column_values)
+            self._set_values(collection, kept_ids, kept)
             return len(kept_ids)
+
+    def _set_values(
+        self, collection: Collection, ids: Sequence[int], values: dict[str, list[Any]]
+    ) -> None:
+        positions = collection.rows.lookup(ids)
+        live = positions >= 0
+        for column_name, column_values in values.items():
+            kept = [v for v, k in zip(column_values, live.tolist(), strict=True) if k]
+            collection.rows.update(positions[live], column_name, kept)
+
+    # transaction blocks
+
+    def begin(self) -> Transaction:
+        """A new transaction block; its DuckDB transaction begins at its first write."""
+        return self.store.new_transaction(Transaction)
+
+    def run_in(self, transaction: Transaction, work: Callable[[], T]) -> T:
+        """Run one statement of a block: its reads and writes go through the block."""
+        with transaction.lock, self.store.bound(transaction):
+            try:
+                return work()
+            except duckdb.Error as exc:
+                # A write that DuckDB refused (another block's write to the same row, ...).
+                raise translate(exc) from exc
+
+    def commit(self, transaction: Transaction) -> None:
+        """COMMIT in DuckDB, then the block's writes in memory, in order. The collections'
+        write locks are held throughout, so no other write comes between the two."""
+        with transaction.lock, ExitStack() as locks:
+            if transaction.cursor is None:
+                return
+            for name in sorted(transaction.written):
+                if name in self._collections:
+                    locks.enter_context(self._collections[name].write_lock)
+            try:
+                transaction.commit_duckdb()
+            except duckdb.Error as exc:
+                raise translate(exc) from exc
+            finally:
+                log, transaction.log = transaction.log, []
+            for write in log:
+                self._apply(write)
+
+    def rollback(self, transaction: Transaction, keep: int = 0) -> None:
+        """Undo the block's writes after the first `keep` (all of them by default). DuckDB has
+        no savepoints: its transaction is rolled back and the kept writes are done again."""
+        with transaction.lock:
+            transaction.rollback_duckdb()
+            del transaction.log[keep:]
+            if not transaction.log:
+                return
+            with self.store.bound(transaction):
+                try:
+                    for write in transaction.log:
+                        self._redo(write)
+                except duckdb.Error as exc:
+                    raise translate(exc) from exc
+
+    def _apply(self, write: PendingWrite) -> None:
+        collection = self._collections.get(write.collection)
+        if collection is None:
+            return  # dropped meanwhile (DuckDB refuses such a COMMIT; this is belt and braces)
+        if isinstance(write, PendingInsert):
+            snapshot = write.rows.snapshot()
+            scalars = {
+                c.name: write.rows.take(np.arange(snapshot.size), c.name)
+                for c in collection.spec.columns
+                if not c.is_vector and not c.primary_key
+            }
+            code = collection.partition(write.partition).code
+            positions = collection.rows.append(snapshot.ids, scalars, snapshot.vectors, code)
+            self._grow(collection, write.partition, positions)
+        elif isinstance(write, PendingDelete):
+            self._forget_rows(collection, write.ids)
+        else:
+            self._set_values(collection, write.ids, write.values)
+
+    def _redo(self, write: PendingWrite) -> None:
+        spec = self.collection(write.collection).spec
+        if isinstance(write, PendingInsert):
+            self.store.insert(spec, write.table, None)
+        elif isinstance(write, PendingDelete):
+            self.store.delete_ids(spec, write.ids)
+        else:
+            self.store.update_rows(spec, write.table)
+
+    def _bound(self) -> Transaction | None:
+        """The block whose statement this thread runs, if any."""
+        transaction = self.store.bound_transaction()
+        return transaction if isinstance(transaction, Transaction) else None
+
+    def _existing_ids(self, spec: CollectionSpec) -> Callable[[np.ndarray], np.ndarray]:
+        def existing(ids: np.ndarray) -> np.ndarray:
+            return np.isin(ids, np.asarray(self.store.existing_ids(spec, ids.tolist()), np.int64))
+
+        return existing
 
     def search(self, name: str, request: SearchRequest) -> SearchResult:
         collection = self.collection(name)

@@ -116,7 +116,8 @@ def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
     if plan.returning is None:
         return Outcome(tag)
     context = RowsContext(plan.collection, positions, None, params)
-    return Outcome(tag, list(plan.returning.columns), project(engine, plan.returning, context))
+    returned = project(engine.inserted_rows(plan.collection), plan.returning, context)
+    return Outcome(tag, list(plan.returning.columns), returned)
 
 
 def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:

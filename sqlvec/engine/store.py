@@ -1,16 +1,19 @@
 """DuckDB: the durable copy of the catalog and of every row, and the engine for scalar SQL.
 
 Each worker thread gets its own DuckDB cursor (DuckDB connections are not shared across
-threads). Every write is one DuckDB transaction, committed before the client is answered.
+threads). Outside a transaction block every write is one DuckDB transaction, committed before
+the client is answered. While a thread runs a statement of a transaction block, the block's
+`DuckTransaction` is bound to the thread: reads and writes go through its cursor, and writes
+join its DuckDB transaction instead of committing.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -18,6 +21,7 @@ import pyarrow as pa
 
 from sqlvec.engine.catalog import CollectionSpec
 
+T = TypeVar("T", bound="DuckTransaction")
 DATABASE_FILE = "sqlvec.duckdb"
 CATALOG_SCHEMA = "sqlvec_catalog"
 DATA_SCHEMA = "sqlvec_data"
@@ -56,7 +60,7 @@ class Store:
             self._connection.execute(f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.{table}")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's DuckDB cursor."""
+        """This thread's own DuckDB cursor, outside any transaction block."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._connection.cursor()
@@ -65,6 +69,50 @@ class Store:
 
     def close(self) -> None:
         self._connection.close()
+
+    # transaction blocks
+
+    def new_transaction(self, kind: type[T]) -> T:
+        """A transaction block's DuckDB transaction (`kind`: DuckTransaction or a subclass)."""
+        return kind(self._connection)
+
+    @contextmanager
+    def bound(self, transaction: DuckTransaction) -> Iterator[None]:
+        """Route this thread's reads and writes through `transaction` while the block runs."""
+        previous = getattr(self._local, "transaction", None)
+        self._local.transaction = transaction
+        try:
+            yield
+        finally:
+            self._local.transaction = previous
+
+    def bound_transaction(self) -> DuckTransaction | None:
+        return getattr(self._local, "transaction", None)
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """The cursor that reads see: the block's once it has written, else this thread's."""
+        transaction = self.bound_transaction()
+        if transaction is not None and transaction.cursor is not None:
+            return transaction.cursor
+        return self.cursor()
+
+    def advance_next_id(self, collection: str, next_id: int) -> None:
+        """Move the id counter forward at once, outside any block (like a Postgres sequence):
+        two open blocks inserting into one collection never write the same catalog row."""
+        self.cursor().execute(
+            f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = greatest(next_id, ?) "
+            "WHERE name = ?",
+            [next_id, collection],
+        )
+
+    def existing_ids(self, spec: CollectionSpec, ids: Sequence[int]) -> list[int]:
+        """Which of `ids` rows already have, as this thread's transaction sees them."""
+        key = quote_identifier(spec.id_column.name)
+        rows = self._reader().execute(
+            f"SELECT {key} FROM {base_table(spec.name)} WHERE {key} IN (SELECT unnest(?))",
+            [list(ids)],
+        )
+        return [row[0] for row in rows.fetchall()]
 
     def checkpoint(self) -> None:
         self.cursor().execute("CHECKPOINT")
@@ -111,8 +159,8 @@ class Store:
 
     # rows
 
-    def insert(self, spec: CollectionSpec, table: pa.Table, next_id: int) -> None:
-        """Insert rows and advance the id counter in one transaction."""
+    def insert(self, spec: CollectionSpec, table: pa.Table, next_id: int | None) -> None:
+        """Insert rows and advance the id counter (unless None) in one transaction."""
         names = ", ".join(quote_identifier(name) for name in table.column_names)
         with self._transaction() as cursor:
             cursor.register("sqlvec_rows", table)
@@ -121,19 +169,22 @@ class Store:
                     f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
                 )
             finally:
-                cursor.unregister("sqlvec_rows")
-            cursor.execute(
-                f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = ? WHERE name = ?",
-                [next_id, spec.name],
-            )
+                _unregister(cursor, "sqlvec_rows")
+            if next_id is not None:
+                cursor.execute(
+                    f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = ? WHERE name = ?",
+                    [next_id, spec.name],
+                )
 
-    def delete_ids(self, spec: CollectionSpec, ids: Sequence[int]) -> None:
+    def delete_ids(self, spec: CollectionSpec, ids: Sequence[int]) -> int:
+        """Delete rows by id; returns how many there were."""
         key = quote_identifier(spec.id_column.name)
         with self._transaction() as cursor:
-            cursor.execute(
+            result = cursor.execute(
                 f"DELETE FROM {base_table(spec.name)} WHERE {key} IN (SELECT unnest(?))",
                 [list(ids)],
-            )
+            ).fetchone()
+        return int(result[0]) if result else 0
 
     def delete_partition(self, spec: CollectionSpec, partition: str) -> None:
         with self._transaction() as cursor:
@@ -145,8 +196,8 @@ class Store:
                 [spec.name, partition],
             )
 
-    def update_rows(self, spec: CollectionSpec, table: pa.Table) -> None:
-        """Set the other columns of `table` on the rows whose ids it holds."""
+    def update_rows(self, spec: CollectionSpec, table: pa.Table) -> int:
+        """Set the other columns of `table` on the rows whose ids it holds; returns how many."""
         key = quote_identifier(spec.id_column.name)
         assignments = ", ".join(
             f"{quote_identifier(name)} = u.{quote_identifier(name)}"
@@ -156,12 +207,13 @@ class Store:
         with self._transaction() as cursor:
             cursor.register("sqlvec_updates", table)
             try:
-                cursor.execute(
+                result = cursor.execute(
                     f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
                     f"WHERE {base_table(spec.name)}.{key} = u.{key}"
-                )
+                ).fetchone()
             finally:
-                cursor.unregister("sqlvec_updates")
+                _unregister(cursor, "sqlvec_updates")
+        return int(result[0]) if result else 0
 
     def load_rows(self, spec: CollectionSpec) -> pa.Table:
         names = ", ".join(quote_identifier(c.name) for c in spec.columns)
@@ -269,7 +321,7 @@ class Store:
 
         `relations` are Arrow tables the statement reads by name (table functions' results).
         """
-        cursor = self.cursor()
+        cursor = self._reader()
         with _registered(cursor, relations or {}):
             cursor.execute(sql, list(params))
             if cursor.description is None:
@@ -281,7 +333,7 @@ class Store:
         self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
     ) -> pa.Table:
         """Run a query and return its rows as an Arrow table (bulk results for relations)."""
-        cursor = self.cursor()
+        cursor = self._reader()
         with _registered(cursor, relations or {}):
             return cursor.sql(sql, params=list(params)).to_arrow_table()
 
@@ -289,12 +341,17 @@ class Store:
         self, sql: str, relations: Mapping[str, pa.Table] | None = None
     ) -> list[tuple[str, str]]:
         """Result column names and DuckDB types of a query, without running it."""
-        cursor = self.cursor()
+        cursor = self._reader()
         with _registered(cursor, relations or {}):
             rows = cursor.execute(f"DESCRIBE {sql}").fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def _transaction(self) -> _Transaction:
+        transaction = self.bound_transaction()
+        if transaction is not None:
+            # Inside a block: the write joins the block's DuckDB transaction (begun now if this
+            # is its first write) and commits with it.
+            return _Transaction(transaction.started(), joined=True)
         return _Transaction(self.cursor())
 
 
@@ -308,22 +365,74 @@ def _registered(
         yield
     finally:
         for name in relations:
-            cursor.unregister(name)
+            _unregister(cursor, name)
+
+
+def _unregister(cursor: duckdb.DuckDBPyConnection, name: str) -> None:
+    # After a failed statement in a block DuckDB refuses everything, this too: the block's
+    # transaction is rolled back later, and the original error must not be masked.
+    with suppress(duckdb.Error):
+        cursor.unregister(name)
 
 
 class _Transaction:
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, joined: bool = False) -> None:
         self._cursor = cursor
+        self._joined = joined  # part of a block's transaction: the block commits it
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self._cursor.execute("BEGIN TRANSACTION")
+        if not self._joined:
+            self._cursor.execute("BEGIN TRANSACTION")
         return self._cursor
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._joined:
+            return
         if exc_type is None:
             self._cursor.execute("COMMIT")
         else:
             self._cursor.execute("ROLLBACK")
+
+
+class DuckTransaction:
+    """A transaction block's DuckDB transaction, on a cursor of its own.
+
+    It begins at the block's first write: until then the block's reads see the latest commits.
+    `lock` keeps the cursor to one thread at a time (a session's statements run on pool threads).
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+        self.cursor: duckdb.DuckDBPyConnection | None = None
+        self.lock = threading.RLock()
+
+    def started(self) -> duckdb.DuckDBPyConnection:
+        if self.cursor is None:
+            cursor = self._connection.cursor()
+            cursor.execute("BEGIN TRANSACTION")
+            self.cursor = cursor
+        return self.cursor
+
+    def commit_duckdb(self) -> None:
+        """COMMIT; on failure DuckDB has already rolled the transaction back."""
+        cursor, self.cursor = self.cursor, None
+        if cursor is None:
+            return
+        try:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+
+    def rollback_duckdb(self) -> None:
+        cursor, self.cursor = self.cursor, None
+        if cursor is None:
+            return
+        try:
+            cursor.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # already ended by DuckDB (a failed statement or COMMIT)
+        finally:
+            cursor.close()
 
 
 def vectors_from_arrow(column: pa.ChunkedArray, dim: int) -> np.ndarray:

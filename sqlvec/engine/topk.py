@@ -107,8 +107,9 @@ def _non_negative(
 
 
 def project(
-    engine: Engine, projection: ResultProjection, context: RowsContext
+    engine: Any, projection: ResultProjection, context: RowsContext
 ) -> list[tuple[Any, ...]]:
+    """The projection's rows; `engine` is the Engine, or what has its `take` and `distances`."""
     if len(context.positions) == 0:
         return []
     columns = [produce(engine, context) for produce in projection.producers]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,11 +91,17 @@ def null_violation(spec: CollectionSpec, column: ColumnSpec) -> NotNullViolation
 ColumnValues = np.ndarray | Sequence[Any]
 
 
-def first_duplicate(collection: Collection, ids: np.ndarray) -> int | None:
+# Which of some ids rows already have (a transaction block asks DuckDB, which sees its writes).
+ExistingIds = Callable[[np.ndarray], np.ndarray]
+
+
+def first_duplicate(
+    collection: Collection, ids: np.ndarray, existing: ExistingIds | None = None
+) -> int | None:
     """Index of the first row whose id a live row or an earlier row of `ids` already has."""
     if len(ids) == 0:
         return None
-    clashes = collection.rows.lookup(ids) >= 0
+    clashes = collection.rows.lookup(ids) >= 0 if existing is None else existing(ids)
     _, first = np.unique(ids, return_index=True)
     repeated = np.ones(len(ids), dtype=bool)
     repeated[first] = False
@@ -110,7 +116,12 @@ def duplicate_error(spec: CollectionSpec, row_id: int) -> UniqueViolation:
     )
 
 
-def column_ids(collection: Collection, given: ColumnValues | None, count: int) -> np.ndarray:
+def column_ids(
+    collection: Collection,
+    given: ColumnValues | None,
+    count: int,
+    existing: ExistingIds | None = None,
+) -> np.ndarray:
     spec = collection.spec
     if given is None:
         if not spec.id_column.generated:
@@ -120,7 +131,7 @@ def column_ids(collection: Collection, given: ColumnValues | None, count: int) -
     if not isinstance(given, np.ndarray) and any(v is None for v in given):
         raise null_violation(spec, spec.id_column)
     ids = np.asarray(given, dtype=np.int64)
-    clash = first_duplicate(collection, ids)
+    clash = first_duplicate(collection, ids, existing)
     if clash is not None:
         raise duplicate_error(spec, int(ids[clash]))
     return ids

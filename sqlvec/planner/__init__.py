@@ -25,8 +25,9 @@ def plan(
     catalog: Catalog,
     param_oids: list[int],
     constants: dict[str, str],
+    exact_vectors: bool = False,
 ) -> Plan:
-    ctx = PlanContext(catalog, ParamTypes(param_oids), constants)
+    ctx = PlanContext(catalog, ParamTypes(param_oids), constants, exact_vectors)
     # Unquoted identifiers fold to lower case, as in Postgres: `Docs` is `docs`.
     statement = normalize_identifiers(statement.copy(), dialect="postgres")
     node = _plan_node(statement, ctx)

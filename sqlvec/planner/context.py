@@ -27,6 +27,9 @@ class PlanContext:
     catalog: Catalog
     params: ParamTypes
     constants: Mapping[str, str]  # session functions: version(), current_database(), ...
+    # Vector searches run exactly in DuckDB instead of over the in-memory copy: inside a
+    # transaction block that wrote the collection, only DuckDB sees the block's rows.
+    exact_vectors: bool = False
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)

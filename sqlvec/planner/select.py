@@ -50,7 +50,7 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
         except FeatureNotSupported:
             if uses_vectors:
                 raise
-    if not uses_vectors:
+    if not uses_vectors or ctx.exact_vectors:
         return duck_query_plan(select, ctx)
     if isinstance(select, exp.Select):
         try:

@@ -59,3 +59,46 @@ def test_asyncpg_knn_and_scalar_queries_in_binary(server: ServerProcess) -> None
             await connection.close()
 
     asyncio.run(run())
+
+
+def test_asyncpg_transactions_and_savepoints(server: ServerProcess) -> None:
+    """`async with conn.transaction()` sends BEGIN / COMMIT / ROLLBACK, and nested blocks use
+    savepoints: an exception undoes its own block only."""
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS apg_tx")
+        conn.execute("CREATE TABLE apg_tx (id BIGINT PRIMARY KEY, embedding vector(2))")
+
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=server.port, user="sqlvec", database="sqlvec"
+        )
+        insert = "INSERT INTO apg_tx (id, embedding) VALUES ($1, '[1,1]')"
+        ids = "SELECT id FROM apg_tx ORDER BY id"
+        try:
+            async with connection.transaction():
+                await connection.execute(insert, 1)
+                try:
+                    async with connection.transaction():  # SAVEPOINT
+                        await connection.execute(insert, 2)
+                        await connection.execute(insert, 1)  # duplicate: 23505
+                except asyncpg.UniqueViolationError:
+                    pass
+                assert [r["id"] for r in await connection.fetch(ids)] == [1]
+                async with connection.transaction():  # SAVEPOINT, RELEASE
+                    await connection.execute(insert, 3)
+                nearest = "SELECT id FROM apg_tx ORDER BY embedding <-> '[1,1]' LIMIT 5"
+                assert sorted(r["id"] for r in await connection.fetch(nearest)) == [1, 3]
+            try:
+                async with connection.transaction(isolation="serializable"):
+                    await connection.execute(insert, 4)
+                    raise RuntimeError("undo")
+            except RuntimeError:
+                pass
+            assert [r["id"] for r in await connection.fetch(ids)] == [1, 3]
+            assert not connection.is_in_transaction()
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT id FROM apg_tx ORDER BY id").fetchall() == [(1,), (3,)]

@@ -43,3 +43,23 @@ def test_psql_stops_on_error_and_reports_it(server: ServerProcess) -> None:
     result = psql(server, "-v", "ON_ERROR_STOP=1", stdin="SELECT * FROM nope;\nSELECT 1;\n")
     assert result.returncode == 3
     assert 'relation "nope" does not exist' in result.stderr
+
+
+def test_psql_multi_statement_command_is_one_transaction(server: ServerProcess) -> None:
+    setup = (
+        "DROP TABLE IF EXISTS psql_tx; CREATE TABLE psql_tx (id BIGINT PRIMARY KEY, e vector(2))"
+    )
+    assert psql(server, "-c", setup).returncode == 0
+    # One simple query: the failing second INSERT undoes the first.
+    failed = psql(
+        server,
+        "-c",
+        "INSERT INTO psql_tx VALUES (1, '[1,1]'); INSERT INTO psql_tx VALUES (1, '[2,2]')",
+    )
+    assert failed.returncode != 0 and "duplicate key" in failed.stderr
+    explicit = "BEGIN; INSERT INTO psql_tx VALUES (2, '[1,1]'); ROLLBACK; INSERT INTO psql_tx VALUES (3, '[1,1]')"
+    assert psql(server, "-c", explicit).returncode == 0
+    script = "BEGIN;\nINSERT INTO psql_tx VALUES (4, '[1,1]');\nSAVEPOINT s;\nINSERT INTO psql_tx VALUES (5, '[1,1]');\nROLLBACK TO s;\nCOMMIT;\n"
+    assert psql(server, "-v", "ON_ERROR_STOP=1", stdin=script).returncode == 0
+    result = psql(server, "-A", "-t", "-c", "SELECT id FROM psql_tx ORDER BY id")
+    assert result.stdout.split() == ["3", "4"]
