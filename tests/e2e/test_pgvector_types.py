@@ -74,7 +74,9 @@ def test_halfvec_errors(conn: psycopg.Connection) -> None:
         conn.execute("INSERT INTO hv_err VALUES (1, '[1,2]')")
     with pytest.raises(psycopg.errors.InvalidTextRepresentation):
         conn.execute("INSERT INTO hv_err VALUES (1, '[1,x,2]')")
-    with pytest.raises(psycopg.errors.NumericValueOutOfRange, match="out of range for type halfvec"):
+    with pytest.raises(
+        psycopg.errors.NumericValueOutOfRange, match="out of range for type halfvec"
+    ):
         conn.execute("INSERT INTO hv_err VALUES (1, '[1,2,70000]')")
     with pytest.raises(psycopg.errors.DataException, match="different halfvec dimensions 3 and 4"):
         conn.execute("SELECT id FROM hv_err ORDER BY embedding <-> '[1,2,3,4]' LIMIT 1")
