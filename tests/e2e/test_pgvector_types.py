@@ -170,3 +170,31 @@ def test_sparsevec_text_and_errors(conn: psycopg.Connection) -> None:
         conn.execute("SELECT id FROM sv_err ORDER BY embedding <-> '{1:1}/6' LIMIT 1")
     conn.execute("INSERT INTO sv_err VALUES (1, '{2:1}/5')")
     assert conn.execute("SELECT embedding FROM sv_err").fetchone() == ("{2:1}/5",)
+
+
+def test_types_and_binary_index_survive_restart(own_server: ServerProcess) -> None:
+    with psycopg.connect(own_server.dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE kept (id bigint PRIMARY KEY, h halfvec(2), b bit(9), s sparsevec(4)) "
+            "WITH (segment_rows = 2)"
+        )
+        conn.execute(
+            "INSERT INTO kept VALUES (1, '[0.1,2]', '101010101', '{4:2.5}/4'), "
+            "(2, '[3,4]', '000000001', '{1:1,2:-1}/4'), (3, '[5,5]', '111111111', '{}/4')"
+        )
+        conn.execute("CREATE INDEX ON kept USING hnsw (b)")
+        before = conn.execute("SELECT id, h, b, s FROM kept ORDER BY id").fetchall()
+    own_server.stop()
+    own_server.start()
+    with psycopg.connect(own_server.dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT id, h, b, s FROM kept ORDER BY id").fetchall() == before
+        assert before[0][1:] == ("[0.099975586,2]", "101010101", "{4:2.5}/4")
+        rows = conn.execute(
+            "SELECT id, h, b, s FROM kept ORDER BY b <~> '000000011' LIMIT 3"
+        ).fetchall()
+        assert [r[0] for r in rows] == [2, 1, 3] and rows[0] == before[1]
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute("EXPLAIN SELECT id FROM kept ORDER BY b <~> '000000011' LIMIT 1")
+        )
+        assert "hnsw" in plan
