@@ -78,6 +78,10 @@ class DataException(SqlvecError):
     sqlstate = "22000"
 
 
+class StringDataLengthMismatch(SqlvecError):
+    sqlstate = "22026"
+
+
 class NumericValueOutOfRange(SqlvecError):
     sqlstate = "22003"
 

@@ -246,6 +246,7 @@ class Session:
             changed = self._session.settings.reset("all") if command.verb == "DISCARD" else {}
             return Outcome(self._objects.run(command), parameter_status=changed)
         node = self._node(self._fresh(prepared))
+        self._block.notices = []
         transaction = await self._block.transaction_for(node)
         settings = self._session.search_settings()
         work = lambda: execute(self._engine, node, params, settings)  # noqa: E731
@@ -253,8 +254,12 @@ class Session:
             work = functools.partial(self._engine.run_in, transaction, work)
         if is_quick(self._engine, node):
             # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
-            return work()
-        return await self._off_loop(work)
+            outcome = work()
+        else:
+            outcome = await self._off_loop(work)
+        if self._block.notices:
+            outcome.notices[:0], self._block.notices = self._block.notices, []
+        return outcome
 
     def _node(self, prepared: Prepared) -> object:
         """The plan node to run: the prepared plan, or inside a transaction block that wrote

@@ -6,8 +6,9 @@ ROLLBACK. A simple query of several statements is an implicit block, as in Postg
 commits when the last statement succeeds and is rolled back when one fails.
 
 Statements that change the catalog or the files on disk (DDL, partitions, indexes, FLUSH,
-COMPACT) commit on their own: an explicit block refuses them (25001), an implicit block commits
-what came before and goes on after them in a new implicit block.
+COMPACT) commit on their own: an explicit block runs them at once while it has written nothing
+(with a NOTICE: ROLLBACK does not undo them) and refuses them after a write (25001); an implicit
+block commits what came before and goes on after them in a new implicit block.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class TransactionBlock:
         self.transaction: Transaction | None = None
         self._implicit = False
         self._savepoints: list[tuple[str, int]] = []  # (name, length of the write log)
+        self.notices: list[Notice] = []  # for the statement now running, taken by the session
 
     @property
     def in_block(self) -> bool:
@@ -128,7 +130,19 @@ class TransactionBlock:
         if what is None:
             return self.transaction
         if not self._implicit:
-            raise ActiveSqlTransaction(f"{what} cannot run inside a transaction block")
+            if self.transaction.log:
+                raise ActiveSqlTransaction(
+                    f"{what} cannot run inside a transaction block that has written rows",
+                    hint="COMMIT or ROLLBACK the block first: this statement commits on its own.",
+                )
+            # ORMs and migration tools (SQLAlchemy's create_all, Alembic) send DDL inside
+            # BEGIN ... COMMIT: run it at once rather than refuse it, and say ROLLBACK can't undo it.
+            self.notices.append(
+                Notice(
+                    f"{what} inside a transaction block commits at once; ROLLBACK does not undo it"
+                )
+            )
+            return None
         await self.end_implicit(commit=True)
         self.begin_implicit()  # for the statements after this one
         return None

@@ -5,7 +5,8 @@ maps them to DuckDB column types. Only identity lives here: no encoding, no SQL.
 
 Python value conventions (what codecs accept and produce, what the engine returns):
 bool -> bool; int2/int4/int8/oid -> int; float4/float8 -> float; text/varchar/name/unknown -> str;
-vector -> 1-D numpy float32 array; NULL -> None.
+vector, halfvec -> 1-D numpy float32 array (halfvec's components are float16 values);
+bit, varbit -> str of '0' and '1'; sparsevec -> sqlvec.sparse.SparseValue; NULL -> None.
 Arrays (`int8[]`, `vector[]`, ...) -> a list of element values in those conventions, None for
 NULL elements, nested lists for multi-dimensional arrays (so vector[] -> list of float32 numpy
 arrays); an empty array -> []. Lower bounds are not kept: every array is 1-based.
@@ -46,6 +47,21 @@ OIDVECTOR = PgType(30, "oidvector", -1, 1013, "UBIGINT[]", element_oid=26)
 VECTOR_OID = 16385
 VECTOR_ARRAY_OID = 16386
 VECTOR = PgType(VECTOR_OID, "vector", -1, VECTOR_ARRAY_OID, "FLOAT[]")
+HALFVEC_OID = 16387
+HALFVEC_ARRAY_OID = 16388
+SPARSEVEC_OID = 16389
+SPARSEVEC_ARRAY_OID = 16390
+# DuckDB has no float16, and a type alias does not survive into result types: halfvec is stored
+# as DOUBLE[d], a type no other column uses, so a scalar query's result column is still known as
+# halfvec(d) (see engine/duckdb_types.py).
+HALFVEC = PgType(HALFVEC_OID, "halfvec", -1, HALFVEC_ARRAY_OID, "DOUBLE[]")
+# sparsevec as a struct whose first field name marks it (1-based positions are pgvector's text
+# form only: indices here are 0-based, as in its binary form).
+SPARSEVEC_DUCKDB = 'STRUCT(sparsevec_dim INTEGER, indices INTEGER[], "values" FLOAT[])'
+SPARSEVEC = PgType(SPARSEVEC_OID, "sparsevec", -1, SPARSEVEC_ARRAY_OID, SPARSEVEC_DUCKDB)
+# Postgres' built-in bit strings, which pgvector's binary vectors are; DuckDB has a BIT type.
+BIT = PgType(1560, "bit", -1, 1561, "BIT")
+VARBIT = PgType(1562, "varbit", -1, 1563, "BIT")
 
 # Array types: Bind parameters and result columns (`WHERE id = ANY($1)`, batches of vectors).
 BOOL_ARRAY = PgType(BOOL.array_oid, "_bool", -1, duckdb="BOOLEAN[]", element_oid=BOOL.oid)
@@ -60,6 +76,14 @@ VARCHAR_ARRAY = PgType(
 )
 OID_ARRAY = PgType(OID.array_oid, "_oid", -1, duckdb="UINTEGER[]", element_oid=OID.oid)
 VECTOR_ARRAY = PgType(VECTOR_ARRAY_OID, "_vector", -1, duckdb="FLOAT[][]", element_oid=VECTOR_OID)
+HALFVEC_ARRAY = PgType(
+    HALFVEC_ARRAY_OID, "_halfvec", -1, duckdb="DOUBLE[][]", element_oid=HALFVEC_OID
+)
+SPARSEVEC_ARRAY = PgType(
+    SPARSEVEC_ARRAY_OID, "_sparsevec", -1, duckdb=f"{SPARSEVEC_DUCKDB}[]", element_oid=SPARSEVEC_OID
+)
+BIT_ARRAY = PgType(BIT.array_oid, "_bit", -1, duckdb="BIT[]", element_oid=BIT.oid)
+VARBIT_ARRAY = PgType(VARBIT.array_oid, "_varbit", -1, duckdb="BIT[]", element_oid=VARBIT.oid)
 
 ARRAY_TYPES: tuple[PgType, ...] = (
     BOOL_ARRAY,
@@ -72,6 +96,10 @@ ARRAY_TYPES: tuple[PgType, ...] = (
     VARCHAR_ARRAY,
     OID_ARRAY,
     VECTOR_ARRAY,
+    HALFVEC_ARRAY,
+    SPARSEVEC_ARRAY,
+    BIT_ARRAY,
+    VARBIT_ARRAY,
 )
 
 ALL_TYPES: tuple[PgType, ...] = (
@@ -88,6 +116,10 @@ ALL_TYPES: tuple[PgType, ...] = (
     UNKNOWN,
     CHAR,
     VECTOR,
+    HALFVEC,
+    SPARSEVEC,
+    BIT,
+    VARBIT,
     *ARRAY_TYPES,
 )
 BY_OID: dict[int, PgType] = {t.oid: t for t in ALL_TYPES}
@@ -113,7 +145,16 @@ BY_SQL_NAME: dict[str, PgType] = {
     "varchar": VARCHAR,
     "character varying": VARCHAR,
     "vector": VECTOR,
+    "halfvec": HALFVEC,
+    "sparsevec": SPARSEVEC,
+    "bit": BIT,
+    "varbit": VARBIT,
+    "bit varying": VARBIT,
 }
+# Types a collection column holds as an (n, d) float32 matrix in memory and searches by distance.
+VECTOR_COLUMN_TYPES = frozenset({VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID, BIT.oid})
+# Types whose values sqlvec parses and checks itself (sqlvec.vector_kinds).
+VECTOR_VALUE_TYPES = VECTOR_COLUMN_TYPES | {VARBIT.oid}
 
 INTEGER_TYPES = frozenset({INT2.oid, INT4.oid, INT8.oid, OID.oid})
 FLOAT_TYPES = frozenset({FLOAT4.oid, FLOAT8.oid})

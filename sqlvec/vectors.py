@@ -1,7 +1,9 @@
-"""The `vector` type's value semantics, as pgvector defines them: text form, checks, messages.
+"""The `vector` and `halfvec` types' value semantics, as pgvector defines them: text form,
+checks, messages.
 
 Shared by the wire codecs (parameters in text format), the planner (literals in SQL text) and
-the engine (dimension checks on insert). Values are 1-D numpy float32 arrays.
+the engine (dimension checks on insert). Values are 1-D numpy float32 arrays; a halfvec's
+components are float16 values held as float32 (its text form is the same as vector's).
 """
 
 from __future__ import annotations
@@ -31,25 +33,58 @@ _PLAIN = re.compile(r"[0-9eE+\-., \t\n\r]*")
 _FLOAT32_OVERFLOW = float(np.finfo(np.float32).max) + 2.0**103
 
 
-def parse_vector(text: str, expected_dim: int | None = None) -> np.ndarray:
+_HALF_OVERFLOW = 65520.0  # float16's max (65504) plus half an ulp: rounds to infinity
+
+
+def parse_vector(
+    text: str, expected_dim: int | None = None, type_name: str = "vector"
+) -> np.ndarray:
     """Parse pgvector's text form `[1,2,3]` into a float32 array, with pgvector's errors."""
     stripped = text.strip()
     if not stripped.startswith("["):
         raise InvalidTextRepresentation(
-            f'invalid input syntax for type vector: "{text}"',
+            f'invalid input syntax for type {type_name}: "{text}"',
             detail='Vector contents must start with "[".',
         )
     if not stripped.endswith("]"):
-        raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
+        raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
     inner = stripped[1:-1]
     if not inner.strip():
-        raise DataException("vector must have at least 1 dimension")
+        raise DataException(f"{type_name} must have at least 1 dimension")
     values = _plain_values(inner)
     if values is None:
         if not _LIST.fullmatch(inner):
-            raise InvalidTextRepresentation(f'invalid input syntax for type vector: "{text}"')
+            raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
         values = np.array(inner.split(","), dtype=np.float64)
+    if type_name == "halfvec":
+        return checked_halfvec(values, expected_dim, text)
     return checked_vector(values, expected_dim, text)
+
+
+def checked_halfvec(
+    values: np.ndarray, expected_dim: int | None = None, text: str | None = None
+) -> np.ndarray:
+    """Validate a candidate halfvec and round it to float16 (held as float32)."""
+    values = np.asarray(values)
+    _check_shape_and_finite(values, "halfvec")
+    if np.abs(values).max() >= _HALF_OVERFLOW:
+        shown = text if text is not None else format_vector(values)
+        raise NumericValueOutOfRange(f'"{shown}" is out of range for type halfvec')
+    check_dimension(values.shape[0], expected_dim)
+    return values.astype(np.float16).astype(np.float32)
+
+
+def _check_shape_and_finite(values: np.ndarray, type_name: str) -> None:
+    if values.ndim != 1:
+        raise DataException(f"{type_name} must be one-dimensional")
+    if values.shape[0] < 1:
+        raise DataException(f"{type_name} must have at least 1 dimension")
+    if values.shape[0] > MAX_DIM:
+        raise ProgramLimitExceeded(f"{type_name} cannot have more than {MAX_DIM} dimensions")
+    if not np.isfinite(values).all():
+        if np.isnan(values).any():
+            raise DataException(f"NaN not allowed in {type_name}")
+        raise DataException(f"infinite value not allowed in {type_name}")
 
 
 def _plain_values(inner: str) -> np.ndarray | None:
@@ -69,16 +104,7 @@ def checked_vector(
 ) -> np.ndarray:
     """Validate a candidate vector (finite, in float32 range, dimension) and return float32."""
     values = np.asarray(values)
-    if values.ndim != 1:
-        raise DataException("vector must be one-dimensional")
-    if values.shape[0] < 1:
-        raise DataException("vector must have at least 1 dimension")
-    if values.shape[0] > MAX_DIM:
-        raise ProgramLimitExceeded(f"vector cannot have more than {MAX_DIM} dimensions")
-    if not np.isfinite(values).all():
-        if np.isnan(values).any():
-            raise DataException("NaN not allowed in vector")
-        raise DataException("infinite value not allowed in vector")
+    _check_shape_and_finite(values, "vector")
     if values.dtype != np.float32 and np.abs(values).max() >= _FLOAT32_OVERFLOW:
         shown = text if text is not None else format_vector(values)
         raise NumericValueOutOfRange(f'"{shown}" is out of range for type vector')
@@ -92,10 +118,12 @@ def check_dimension(actual: int, expected: int | None) -> None:
         raise DataException(f"expected {expected} dimensions, not {actual}")
 
 
-def check_same_dimensions(a: int, b: int) -> None:
+def check_same_dimensions(a: int, b: int, type_name: str = "vector") -> None:
     """Distance operators need operands of one dimension."""
     if a != b:
-        raise DataException(f"different vector dimensions {a} and {b}")
+        if type_name == "bit":
+            raise DataException(f"different bit lengths {a} and {b}")
+        raise DataException(f"different {type_name} dimensions {a} and {b}")
 
 
 def format_vector(values: np.ndarray) -> str:

@@ -28,7 +28,7 @@ from sqlvec.copy.columns import (
 )
 from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.errors import DataException, SqlvecError
-from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8
+from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, VECTOR
 from sqlvec.wire.codecs import ValueEncoder
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -67,7 +67,7 @@ class _FixedLayout:
         dims: list[int | None] = []
         for index, column in enumerate(columns):
             fields.append((f"length{index}", ">i4"))
-            if column.is_vector and column.dim:
+            if column.type.oid == VECTOR.oid and column.dim:
                 fields += [
                     (f"dim{index}", ">i2"),
                     (f"unused{index}", ">i2"),

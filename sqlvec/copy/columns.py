@@ -16,7 +16,7 @@ from sqlvec.errors import (
     SqlvecError,
 )
 from sqlvec.types import INTEGER_TYPES
-from sqlvec.vectors import check_dimension
+from sqlvec.vector_kinds import coerce_vector_value, kind_of
 from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, decode_parameter
 
 # Postgres shows at most this many bytes of a line or value in an error's CONTEXT.
@@ -75,8 +75,7 @@ def text_decoder(column: ColumnSpec) -> Decoder:
 
         def vector(data: bytes) -> Any:
             value = decode_parameter(data, pgtype, TEXT_FORMAT, 0)
-            check_dimension(len(value), dim)
-            return value
+            return coerce_vector_value(pgtype, value, dim)
 
         return vector
     return lambda data: decode_parameter(data, pgtype, TEXT_FORMAT, 0)
@@ -85,15 +84,15 @@ def text_decoder(column: ColumnSpec) -> Decoder:
 def binary_decoder(column: ColumnSpec) -> Decoder:
     """A value in binary form (the type's send/recv form) as the column's Python value."""
     pgtype = column.type
-    dim = column.dim if column.is_vector else None
+    is_vector = column.is_vector
 
     def decode(data: bytes) -> Any:
         try:
             value = decode_parameter(data, pgtype, BINARY_FORMAT, 0)
         except InvalidBinaryRepresentation:
             raise InvalidBinaryRepresentation("incorrect binary data format") from None
-        if dim is not None:
-            check_dimension(len(value), dim)
+        if is_vector and value is not None:
+            return coerce_vector_value(pgtype, value, column.dim)
         return value
 
     return decode
@@ -139,7 +138,8 @@ class ColumnBuffers:
             return
         for column, blocks, pending in zip(self._columns, self._blocks, self._pending, strict=True):
             if column.is_vector:
-                blocks.append(np.stack(pending).astype(np.float32, copy=False))
+                to_row = kind_of(column.type).to_row
+                blocks.append(np.stack([to_row(value) for value in pending]))
             elif column.type.oid in INTEGER_TYPES and None not in pending:
                 blocks.append(np.array(pending, dtype=np.int64))
             else:

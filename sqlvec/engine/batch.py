@@ -11,8 +11,9 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.engine.writes import ARROW_TYPES
+from sqlvec.errors import FeatureNotSupported
 from sqlvec.planner.plans import BatchTopKPlan, OutputColumn, Params, RowsContext
-from sqlvec.types import VECTOR
+from sqlvec.types import HALFVEC, VECTOR
 from sqlvec.vectors import check_same_dimensions
 
 ROW = "__sqlvec_row"
@@ -45,9 +46,13 @@ def _lateral_rows(
     present = [i for i, v in enumerate(vectors) if v is not None]
     if not present:
         return _empty_lateral(plan)
+    column = engine.spec(inner.collection).column(inner.column)
+    if column.type.oid not in (VECTOR.oid, HALFVEC.oid):
+        raise FeatureNotSupported(
+            f"LATERAL vector searches over {column.type.name} columns are not supported yet"
+        )
     queries = np.array([vectors[i] for i in present], dtype=np.float32)
-    dim = engine.spec(inner.collection).column(inner.column).dim
-    check_same_dimensions(dim or queries.shape[1], queries.shape[1])
+    check_same_dimensions(column.dim or queries.shape[1], queries.shape[1], column.type.name)
     limit = inner.limit(params) if inner.limit is not None else None
     offset = (inner.offset(params) if inner.offset is not None else None) or 0
     k = (limit if limit is not None else engine.row_count(inner.collection)) + offset

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlvec.errors import InvalidParameterValue, UndefinedColumn
-from sqlvec.types import BY_OID, VECTOR, PgType
+from sqlvec.types import BY_OID, HALFVEC, VECTOR, VECTOR_COLUMN_TYPES, PgType
 
 METRICS = ("l2", "ip", "cosine")
 
@@ -23,11 +23,15 @@ class ColumnSpec:
 
     @property
     def is_vector(self) -> bool:
-        return self.type.oid == VECTOR.oid
+        """A column searched by distance, held as a float32 matrix: vector, halfvec, bit(n),
+        sparsevec (see sqlvec/vector_kinds.py)."""
+        return self.type.oid in VECTOR_COLUMN_TYPES
 
     @property
     def duckdb_type(self) -> str:
-        return f"FLOAT[{self.dim}]" if self.is_vector else self.type.duckdb
+        if self.type.oid in (VECTOR.oid, HALFVEC.oid):
+            return f"{self.type.duckdb[:-2]}[{self.dim}]"  # FLOAT[d] / DOUBLE[d]
+        return self.type.duckdb
 
     @property
     def typmod(self) -> int:

@@ -14,7 +14,7 @@ from sqlvec.errors import (
     NumericValueOutOfRange,
 )
 from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, TEXT, VARCHAR
-from sqlvec.vectors import check_dimension, checked_vector, parse_vector
+from sqlvec.vector_kinds import coerce_vector_value
 
 _INTEGER_RANGES = {
     INT2.oid: ("smallint", -(2**15), 2**15 - 1),
@@ -29,7 +29,7 @@ def coercer(column: ColumnSpec) -> Callable[[Any], Any]:
     """A function turning a non-NULL value into the column's Python representation."""
     oid = column.type.oid
     if column.is_vector:
-        return lambda value: _to_vector(value, column.dim)
+        return lambda value: coerce_vector_value(column.type, value, column.dim)
     if oid in _INTEGER_RANGES:
         return lambda value: _to_integer(value, *_INTEGER_RANGES[oid])
     if oid in (FLOAT4.oid, FLOAT8.oid):
@@ -39,16 +39,6 @@ def coercer(column: ColumnSpec) -> Callable[[Any], Any]:
     if oid in (TEXT.oid, VARCHAR.oid):
         return _to_text
     return lambda value: value
-
-
-def _to_vector(value: Any, dim: int | None) -> np.ndarray:
-    if isinstance(value, str):
-        return parse_vector(value, dim)
-    if isinstance(value, np.ndarray | list | tuple):
-        vector = checked_vector(np.asarray(value, dtype=np.float64))
-        check_dimension(len(vector), dim)
-        return vector
-    raise DatatypeMismatch(f"column is of type vector but expression is of type {_kind(value)}")
 
 
 def _to_integer(value: Any, type_name: str, low: int, high: int) -> int:

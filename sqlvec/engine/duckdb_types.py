@@ -9,18 +9,22 @@ from typing import Any
 
 import numpy as np
 
+from sqlvec.sparse import SparseValue
 from sqlvec.types import (
     ARRAY_TYPES,
+    BIT,
     BOOL,
     CHAR,
     FLOAT4,
     FLOAT8,
+    HALFVEC,
     INT2,
     INT2VECTOR,
     INT4,
     INT8,
     OID,
     OIDVECTOR,
+    SPARSEVEC,
     TEXT,
     VECTOR,
     PgType,
@@ -42,6 +46,8 @@ _FIXED = {
 # The emulated pg_catalog's int2vector and oidvector columns (pg_index.indkey, indclass).
 _VECTOR_LISTS = {INT2VECTOR.duckdb: INT2VECTOR, OIDVECTOR.duckdb: OIDVECTOR}
 _FLOAT_ARRAY = re.compile(r"FLOAT\[(\d+)\]")
+_DOUBLE_ARRAY = re.compile(r"DOUBLE\[(\d+)\]")
+_VECTOR_TYPES = {BIT.duckdb: BIT, SPARSEVEC.duckdb: SPARSEVEC}
 # DuckDB lists (`BIGINT[]`) as Postgres arrays; fixed-size FLOAT[d] arrays are vectors.
 _ARRAYS = {t.element_oid: t for t in ARRAY_TYPES}
 
@@ -57,6 +63,11 @@ def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
     match = _FLOAT_ARRAY.fullmatch(duckdb_type)
     if match:
         return VECTOR, int(match.group(1))
+    match = _DOUBLE_ARRAY.fullmatch(duckdb_type)
+    if match:
+        return HALFVEC, int(match.group(1))  # only halfvec columns are stored as DOUBLE[d]
+    if duckdb_type in _VECTOR_TYPES:
+        return _VECTOR_TYPES[duckdb_type], -1
     if duckdb_type == "FLOAT[]":
         return VECTOR, -1  # vector expressions rewritten for DuckDB are FLOAT[] lists
     if duckdb_type.endswith("[]") and duckdb_type[:-2] in _FIXED:
@@ -69,13 +80,25 @@ def pg_type_of(duckdb_type: str) -> tuple[PgType, int]:
 
 def value_converter(pg_type: PgType) -> Callable[[Any], Any]:
     """Convert a DuckDB Python value to the Python value the wire codec for pg_type expects."""
-    if pg_type.oid == VECTOR.oid:
+    if pg_type.oid in (VECTOR.oid, HALFVEC.oid):
         return lambda value: None if value is None else np.asarray(value, dtype=np.float32)
+    if pg_type.oid == SPARSEVEC.oid:
+        return _as_sparse
     if pg_type.oid == TEXT.oid:
         return _as_text
     if pg_type in (INT2VECTOR, OIDVECTOR):
         return lambda value: None if value is None else " ".join(str(v) for v in value)
     return unchanged
+
+
+def _as_sparse(value: Any) -> SparseValue | None:
+    if value is None:
+        return None
+    return SparseValue(
+        value["sparsevec_dim"],
+        np.asarray(value["indices"], dtype=np.int32),
+        np.asarray(value["values"], dtype=np.float32),
+    )
 
 
 def unchanged(value: Any) -> Any:

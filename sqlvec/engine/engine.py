@@ -28,7 +28,7 @@ from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
-from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store, vectors_from_arrow
+from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store
 from sqlvec.engine.transaction import (
     PendingDelete,
     PendingInsert,
@@ -37,6 +37,7 @@ from sqlvec.engine.transaction import (
     PendingWrite,
     Transaction,
 )
+from sqlvec.engine.vector_storage import from_arrow, select_expression
 from sqlvec.engine.writes import (
     ColumnValues,
     arrow_table,
@@ -55,6 +56,7 @@ from sqlvec.errors import (
     UndefinedTable,
 )
 from sqlvec.types import PgType
+from sqlvec.vector_kinds import kind_of
 
 log = logging.getLogger("sqlvec.engine")
 T = TypeVar("T")
@@ -205,7 +207,8 @@ class Engine:
         )
         for column in spec.vector_columns:
             if column.name in values:
-                values[column.name] = np.stack(list(values[column.name]))
+                to_row = kind_of(column.type).to_row
+                values[column.name] = np.stack([to_row(v) for v in values[column.name]])
         return self.insert_columns(name, values, len(rows), partition)
 
     def insert_columns(
@@ -566,7 +569,7 @@ class Engine:
         collection = Collection(spec, next_id)
         for tag, code in self.store.partitions(spec.name):
             collection.add_partition(tag, code)
-        table = self.store.load_rows(spec)
+        table = self.store.load_rows(spec, [select_expression(c) for c in spec.columns])
         if table.num_rows:
             codes = {p.name: p.code for p in collection.partitions.values()}
             partition = np.array(
@@ -578,9 +581,6 @@ class Engine:
                 for c in spec.columns
                 if not c.is_vector and not c.primary_key
             }
-            vectors = {
-                c.name: vectors_from_arrow(table.column(c.name), c.dim or 0)
-                for c in spec.vector_columns
-            }
+            vectors = {c.name: from_arrow(c, table.column(c.name)) for c in spec.vector_columns}
             collection.rows.append(ids, scalars, vectors, partition)
         return collection

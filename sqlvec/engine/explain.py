@@ -29,7 +29,14 @@ from sqlvec.planner.plans import (
 from sqlvec.types import TEXT
 
 COLUMNS = [OutputColumn("QUERY PLAN", TEXT)]
-OPERATORS = {"l2": "<->", "ip": "<#>", "cosine": "<=>", "l1": "<+>"}
+OPERATORS = {
+    "l2": "<->",
+    "ip": "<#>",
+    "cosine": "<=>",
+    "l1": "<+>",
+    "hamming": "<~>",
+    "jaccard": "<%>",
+}
 
 
 def explain_lines(

@@ -44,12 +44,19 @@ PARAMETER_ALIASES = {
     "pq_m": "m",
 }
 L1_TYPES = ("flat", "hnsw")
+# Faiss' binary indexes (bit columns, Hamming distance): IndexBinaryFlat, IVF and HNSW.
+BINARY_TYPES = ("flat", "ivf_flat", "hnsw")
+# pgvector's operator classes: the column type they accept and the distance they serve.
 OPCLASS_METRICS = {
-    "vector_l2_ops": "l2",
-    "vector_ip_ops": "ip",
-    "vector_cosine_ops": "cosine",
-    "vector_l1_ops": "l1",
-}
+    f"{type_name}_{metric}_ops": metric
+    for type_name in ("vector", "halfvec", "sparsevec")
+    for metric in ("l2", "ip", "cosine", "l1")
+} | {"bit_hamming_ops": "hamming", "bit_jaccard_ops": "jaccard"}
+
+
+def opclass_type(opclass: str) -> str:
+    """The column type an operator class accepts: `halfvec_l2_ops` -> `halfvec`."""
+    return opclass.split("_", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,17 @@ class IndexDef:
     metric: str
     params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def binary(self) -> bool:
+        """A Faiss binary index over a bit column's packed bits."""
+        return self.metric == "hamming"
+
     def factory(self, dim: int) -> str:
         p = self.params
+        if self.binary:
+            return {"flat": "BFlat", "ivf_flat": f"BIVF{p.get('nlist')}"}.get(
+                self.type, f"BHNSW{p.get('m')}"
+            )
         if self.type == "flat":
             return "Flat"
         if self.type == "ivf_flat":
@@ -121,10 +137,25 @@ def canonical_type(method: str | None) -> str:
 
 
 def define_index(
-    name: str, column: str, dim: int, method: str | None, metric: str, raw: dict[str, Any]
+    name: str,
+    column: str,
+    dim: int,
+    method: str | None,
+    metric: str,
+    raw: dict[str, Any],
+    column_type: str = "vector",
 ) -> IndexDef:
-    """Validate a CREATE INDEX and fill in defaults."""
+    """Validate a CREATE INDEX and fill in defaults.
+
+    bit columns get a Faiss binary index (Hamming); sparsevec columns are accepted with any
+    method and searched exactly (a flat index over the dense rows).
+    """
     kind = canonical_type(method)
+    if column_type == "bit":
+        return _binary_index(name, column, dim, kind, metric, raw)
+    if column_type == "sparsevec":
+        _checked_params(kind, raw, dim)
+        return IndexDef(name, column, "flat", metric)
     if metric == "l1" and kind not in L1_TYPES:
         raise FeatureNotSupported(
             f"index type {kind} does not support L1 distance (vector_l1_ops)",
@@ -135,6 +166,23 @@ def define_index(
     if kind == "faiss":
         _check_factory(definition, dim)
     return definition
+
+
+def _binary_index(
+    name: str, column: str, dim: int, kind: str, metric: str, raw: dict[str, Any]
+) -> IndexDef:
+    if metric != "hamming":
+        raise FeatureNotSupported(
+            "bit_jaccard_ops indexes are not supported: Faiss' binary indexes rank by Hamming "
+            "distance",
+            hint="Use bit_hamming_ops; searches with <%> are always exact.",
+        )
+    if kind not in BINARY_TYPES:
+        raise FeatureNotSupported(
+            f"index type {kind} does not support bit columns",
+            hint="Use " + ", ".join(BINARY_TYPES) + " (Faiss binary indexes).",
+        )
+    return IndexDef(name, column, kind, metric, _checked_params(kind, raw, dim))
 
 
 def _checked_params(kind: str, raw: dict[str, Any], dim: int) -> dict[str, Any]:

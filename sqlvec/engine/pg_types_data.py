@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlvec.types import VECTOR_ARRAY_OID, VECTOR_OID
+from sqlvec.types import (
+    BIT,
+    HALFVEC_ARRAY_OID,
+    HALFVEC_OID,
+    SPARSEVEC_ARRAY_OID,
+    SPARSEVEC_OID,
+    VARBIT,
+    VECTOR_ARRAY_OID,
+    VECTOR_OID,
+)
 
 PG_CATALOG_NAMESPACE = 11
 PUBLIC_NAMESPACE = 2200
@@ -18,12 +27,9 @@ INFORMATION_SCHEMA_NAMESPACE = 13_000
 PG_TOAST_NAMESPACE = 99
 DEFAULT_COLLATION = 100
 C_COLLATION = 950
-HALFVEC_OID = 16387
-HALFVEC_ARRAY_OID = 16388
-SPARSEVEC_OID = 16389
-SPARSEVEC_ARRAY_OID = 16390
-# pgvector types take a typmod (the dimension count) that format_type() prints.
-TYPMOD_TYPES = frozenset({VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID})
+# pgvector types take a typmod (the dimension count) that format_type() prints, as bit(n) and
+# varbit(n) do with their length.
+TYPMOD_TYPES = frozenset({VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID, BIT.oid, VARBIT.oid})
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import numpy as np
 
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.scalar_columns import ScalarArrays, ScalarColumn
+from sqlvec.vector_kinds import kind_of
 
 _BULK_LOOKUP = 64  # ids at which a vectorised lookup beats dictionary lookups
 
@@ -60,6 +61,7 @@ class CollectionRows:
         self._lock = threading.Lock()
         self._ids = GrowableArray(np.int64)
         self._vectors = {c.name: GrowableArray(np.float32, c.dim) for c in spec.vector_columns}
+        self._from_row = {c.name: kind_of(c.type).from_row for c in spec.vector_columns}
         self._normalized: dict[str, GrowableArray] = {}
         self._scalars: dict[str, list[Any]] = {
             c.name: [] for c in spec.columns if not c.is_vector and not c.primary_key
@@ -149,7 +151,8 @@ class CollectionRows:
             return self._ids.view()[positions].tolist()
         if column in self._vectors:
             matrix = self._vectors[column].view()
-            return [matrix[p] for p in positions.tolist()]
+            from_row = self._from_row[column]
+            return [from_row(matrix[p]) for p in positions.tolist()]
         values = self._scalars[column]
         return [values[p] for p in positions.tolist()]
 

@@ -1,7 +1,8 @@
 """Exact k-nearest-neighbour search over a matrix of vectors, with pgvector's distances.
 
 Distances follow pgvector: `<->` Euclidean, `<#>` negative inner product, `<=>` cosine distance
-(1 - cosine similarity, NaN when a vector has zero length), `<+>` L1 (taxicab).
+(1 - cosine similarity, NaN when a vector has zero length), `<+>` L1 (taxicab); for bit
+columns (rows of 0 and 1) `<~>` Hamming and `<%>` Jaccard distance.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from sqlvec.engine.faiss_setup import faiss
 from sqlvec.engine.rows import normalize_rows
 
 # The orderings Faiss' brute-force kernel computes directly (smallest first for these metrics).
-_FAISS_METRICS = {"l2": faiss.METRIC_L2, "ip": faiss.METRIC_INNER_PRODUCT}
+# Over rows of 0 and 1 the squared L2 distance is the Hamming distance.
+_FAISS_METRICS = {
+    "l2": faiss.METRIC_L2,
+    "ip": faiss.METRIC_INNER_PRODUCT,
+    "hamming": faiss.METRIC_L2,
+}
+# Metrics ranked by numpy and a partial sort: no Faiss kernel computes them.
+_SORTED_METRICS = ("l1", "jaccard")
 
 
 def pairwise(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
@@ -23,14 +31,24 @@ def pairwise(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
         return np.sqrt(((vectors - query) ** 2).sum(axis=1, dtype=np.float64))
     if metric == "ip":
         return -(vectors @ query).astype(np.float64)
-    if metric == "l1":
+    if metric in ("l1", "hamming"):
         return np.abs(vectors - query).sum(axis=1, dtype=np.float64)
+    if metric == "jaccard":
+        return _jaccard(vectors, query)
     if metric == "cosine":
         norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(query)
         with np.errstate(invalid="ignore", divide="ignore"):
             similarity = (vectors @ query).astype(np.float64) / norms
         return 1.0 - np.clip(similarity, -1.0, 1.0)
     raise ValueError(f"unknown metric {metric}")
+
+
+def _jaccard(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """pgvector's jaccard_distance: 1 - |a AND b| / |a OR b|, and 1 when a AND b is empty."""
+    both = (vectors @ query).astype(np.float64)
+    union = vectors.sum(axis=1, dtype=np.float64) + float(query.sum()) - both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(both == 0, 1.0, 1.0 - both / union)
 
 
 def knn(
@@ -50,7 +68,7 @@ def knn(
     k = min(k, len(vectors))
     if k <= 0:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    if descending or metric == "l1" or (metric == "cosine" and not np.any(query)):
+    if descending or metric in _SORTED_METRICS or (metric == "cosine" and not np.any(query)):
         return _by_full_sort(vectors, query, k, metric, descending)
     queries = query.reshape(1, -1)
     if metric == "cosine":
@@ -61,9 +79,17 @@ def knn(
             return _by_full_sort(vectors, query, k, metric, descending)
         return labels[0], 1.0 - np.clip(scores[0].astype(np.float64), -1.0, 1.0)
     scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
+    return labels[0], _from_scores(scores[0], metric)
+
+
+def _from_scores(scores: np.ndarray, metric: str) -> np.ndarray:
+    """Faiss' scores as pgvector's distances."""
+    values = scores.astype(np.float64)
     if metric == "l2":
-        return labels[0], np.sqrt(np.maximum(scores[0].astype(np.float64), 0.0))
-    return labels[0], -scores[0].astype(np.float64)
+        return np.sqrt(np.maximum(values, 0.0))
+    if metric == "hamming":
+        return np.rint(values)  # whole bits; the kernel's expansion may round off by a little
+    return -values
 
 
 def knn_batch(
@@ -76,7 +102,7 @@ def knn_batch(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """`knn` for many queries at once: one Faiss call for L2, inner product and cosine."""
     k = min(k, len(vectors))
-    if k <= 0 or metric == "l1" or len(queries) == 0:
+    if k <= 0 or metric in _SORTED_METRICS or len(queries) == 0:
         return [knn(vectors, q, k, metric, normalized=normalized) for q in queries]
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     if metric == "cosine":
@@ -92,8 +118,7 @@ def knn_batch(
             for i, result in enumerate(results)
         ]
     scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
-    values = scores.astype(np.float64)
-    distances = np.sqrt(np.maximum(values, 0.0)) if metric == "l2" else -values
+    distances = _from_scores(scores, metric)
     return [(labels[i], distances[i]) for i in range(len(queries))]
 
 

@@ -215,8 +215,9 @@ class Store:
                 _unregister(cursor, "sqlvec_updates")
         return int(result[0]) if result else 0
 
-    def load_rows(self, spec: CollectionSpec) -> pa.Table:
-        names = ", ".join(quote_identifier(c.name) for c in spec.columns)
+    def load_rows(self, spec: CollectionSpec, columns: Sequence[str]) -> pa.Table:
+        """Every row, in insertion order: `columns` are the select-list expressions."""
+        names = ", ".join(columns)
         return (
             self.cursor()
             .sql(f"SELECT {names}, {PARTITION_COLUMN} FROM {base_table(spec.name)} ORDER BY rowid")

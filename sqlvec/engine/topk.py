@@ -13,7 +13,7 @@ from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import CardinalityViolation, InvalidParameterValue, Notice, SqlvecError
 from sqlvec.planner.plans import Params, ResultProjection, RowsContext, VectorTopKPlan
-from sqlvec.vectors import check_same_dimensions
+from sqlvec.vector_kinds import kind_of
 
 MAX_TOP_K = 16384  # Milvus' limit on top-k
 
@@ -46,8 +46,8 @@ def search_request(
     if query is None:
         # ORDER BY a NULL distance: every row ties; Postgres returns rows in scan order.
         raise InvalidParameterValue("the query vector of a vector search must not be NULL")
-    dim = engine.spec(plan.collection).column(plan.column).dim
-    check_same_dimensions(dim or len(query), len(query))
+    column = engine.spec(plan.collection).column(plan.column)
+    query = kind_of(column.type).search_form(query, column.dim)
     limit = _non_negative(plan.limit, params, LimitError, "LIMIT")
     if limit is not None and limit > MAX_TOP_K:
         raise InvalidParameterValue(

@@ -52,15 +52,13 @@ class BuiltIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(scores in the index's metric, ids) of up to k rows: only `included` ids when
         given, never `excluded` ones."""
-        queries = query.reshape(1, -1).astype(np.float32)
-        if self.definition.metric == "cosine":
-            queries = normalize_rows(queries)
+        queries = self._prepared(query.reshape(1, -1))
         k = min(k, self.ntotal)
         if k <= 0:
             return np.empty(0, np.float32), np.empty(0, np.int64)
         kind = self.definition.type
-        if kind == "nsg":
-            return self._search_nsg(queries, k, settings, excluded)
+        if kind == "nsg" or (self.definition.binary and kind == "ivf_flat"):
+            return self._search_filtering(queries, k, settings, excluded, included)
         selector = _including(included) if included is not None else _excluding(excluded)
         params = _search_parameters(self.index, settings, k, selector)
         scores, labels = self.index.search(queries, k, params=params)
@@ -71,34 +69,78 @@ class BuiltIndex:
         self, queries: np.ndarray, k: int, settings: SearchSettings, excluded: np.ndarray | None
     ) -> np.ndarray:
         """Ids (-1 where fewer) of the k best rows for each query, in one Faiss call."""
-        if self.definition.type == "nsg":
+        if self.definition.type == "nsg" or (
+            self.definition.binary and self.definition.type == "ivf_flat"
+        ):
             rows = [self.search(q, k, settings, excluded)[1] for q in queries]
             return np.array([np.pad(r, (0, k - len(r)), constant_values=-1) for r in rows])
-        data = np.ascontiguousarray(queries, dtype=np.float32)
-        if self.definition.metric == "cosine":
-            data = normalize_rows(data)
+        data = self._prepared(queries)
         k = min(k, self.ntotal)
         params = _search_parameters(self.index, settings, k, _excluding(excluded))
         return self.index.search(data, k, params=params)[1]
 
-    def _search_nsg(
-        self, queries: np.ndarray, k: int, settings: SearchSettings, excluded: np.ndarray | None
+    def _prepared(self, queries: np.ndarray) -> np.ndarray:
+        """Queries as the index holds rows: unit length for cosine, packed bits for binary."""
+        data = np.ascontiguousarray(queries, dtype=np.float32)
+        if self.definition.binary:
+            return pack_bits(data)
+        if self.definition.metric == "cosine":
+            data = normalize_rows(data)
+        return data
+
+    def _search_filtering(
+        self,
+        queries: np.ndarray,
+        k: int,
+        settings: SearchSettings,
+        excluded: np.ndarray | None,
+        included: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        # Faiss NSG has no ID selector: fetch enough extra rows to drop the excluded ones.
+        # Faiss NSG and binary IVF take no ID selector: fetch enough extra rows to drop the
+        # excluded ones (a filtered search that comes back short is redone exactly).
         extra = 0 if excluded is None else len(excluded)
-        fetch = min(k + extra, self.ntotal)
-        graph = faiss.downcast_index(self.index.index)
-        with self._nsg_lock:
-            graph.nsg.search_L = max(settings.search_length or DEFAULT_SEARCH_LENGTH, fetch)
-            scores, labels = self.index.search(queries, fetch)
+        fetch = min(k + extra if included is None else 4 * k, self.ntotal)
+        if self.definition.type == "nsg":
+            graph = faiss.downcast_index(self.index.index)
+            with self._nsg_lock:
+                graph.nsg.search_L = max(settings.search_length or DEFAULT_SEARCH_LENGTH, fetch)
+                scores, labels = self.index.search(queries, fetch)
+        else:
+            params = faiss.SearchParametersIVF()
+            params.nprobe = min(settings.nprobe or DEFAULT_NPROBE, int(self.index.nlist))
+            scores, labels = self.index.search(queries, fetch, params=params)
         keep = labels[0] >= 0
         if excluded is not None and len(excluded):
             keep &= ~np.isin(labels[0], excluded)
+        if included is not None:
+            keep &= np.isin(labels[0], included)
         return scores[0][keep][:k], labels[0][keep][:k]
+
+
+def pack_bits(rows: np.ndarray) -> np.ndarray:
+    """0/1 float rows as Faiss binary codes: 8 bits a byte, zero-padded to whole bytes (zeros
+    change neither Hamming nor Jaccard distance)."""
+    return np.packbits(rows != 0, axis=1)
+
+
+def _build_binary(definition: IndexDef, vectors: np.ndarray, ids: np.ndarray) -> BuiltIndex:
+    codes = pack_bits(vectors)
+    index = faiss.index_binary_factory(8 * codes.shape[1], definition.factory(8 * codes.shape[1]))
+    if definition.type == "ivf_flat":
+        index.cp.seed = KMEANS_SEED
+        index.train(codes)
+    else:
+        if definition.type == "hnsw":
+            index.hnsw.efConstruction = definition.params["ef_construction"]
+        index = faiss.IndexBinaryIDMap2(index)
+    index.add_with_ids(codes, np.ascontiguousarray(ids, dtype=np.int64))
+    return BuiltIndex(definition, index)
 
 
 def build(definition: IndexDef, vectors: np.ndarray, ids: np.ndarray) -> BuiltIndex:
     """Train (k-means with a fixed seed) and fill an index over a segment's rows."""
+    if definition.binary:
+        return _build_binary(definition, vectors, ids)
     dim = vectors.shape[1]
     data = normalize_rows(vectors) if definition.metric == "cosine" else vectors
     data = np.ascontiguousarray(data, dtype=np.float32)
@@ -113,15 +155,21 @@ def build(definition: IndexDef, vectors: np.ndarray, ids: np.ndarray) -> BuiltIn
 
 
 def serialize(built: BuiltIndex) -> bytes:
+    if built.definition.binary:
+        return bytes(faiss.serialize_index_binary(built.index))
     return bytes(faiss.serialize_index(built.index))
 
 
 def deserialize(definition: IndexDef, data: bytes | memoryview) -> BuiltIndex:
-    index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-    return BuiltIndex(definition, index)
+    codes = np.frombuffer(data, dtype=np.uint8)
+    if definition.binary:
+        return BuiltIndex(definition, faiss.deserialize_index_binary(codes))
+    return BuiltIndex(definition, faiss.deserialize_index(codes))
 
 
 def nlist_of(built: BuiltIndex) -> int | None:
+    if built.definition.binary:
+        return int(built.index.nlist) if built.definition.type == "ivf_flat" else None
     ivf = faiss.try_extract_index_ivf(built.index)
     return None if ivf is None else int(ivf.nlist)
 
@@ -180,8 +228,18 @@ def _including(included: np.ndarray) -> faiss.IDSelector:
 def _search_parameters(
     index: faiss.Index, settings: SearchSettings, k: int, selector: faiss.IDSelector | None
 ) -> faiss.SearchParameters | None:
-    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
-    if faiss.try_extract_index_ivf(index) is not None:
+    if isinstance(index, faiss.IndexBinaryIDMap2):
+        inner = faiss.downcast_IndexBinary(index.index)
+    elif isinstance(index, faiss.IndexIDMap2):
+        inner = faiss.downcast_index(index.index)
+    else:
+        inner = index
+    if isinstance(inner, faiss.IndexBinaryHNSW):
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(settings.ef_search or DEFAULT_EF_SEARCH, k)
+    elif isinstance(inner, faiss.IndexBinary):
+        params = faiss.SearchParameters()
+    elif faiss.try_extract_index_ivf(index) is not None:
         params = faiss.SearchParametersIVF()
         ivf = faiss.try_extract_index_ivf(index)
         params.nprobe = min(settings.nprobe or DEFAULT_NPROBE, int(ivf.nlist))

@@ -11,8 +11,10 @@ import pyarrow as pa
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.engine.coerce import coercer
 from sqlvec.engine.collection import Collection
+from sqlvec.engine.vector_storage import to_arrow
 from sqlvec.errors import DuplicateColumn, NotNullViolation, UndefinedColumn, UniqueViolation
 from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8
+from sqlvec.vector_kinds import kind_of
 
 ARROW_TYPES = {
     BOOL.oid: pa.bool_(),
@@ -70,10 +72,9 @@ def arrow_table(spec: CollectionSpec, values: dict[str, list[Any]]) -> pa.Table:
         if column.name not in values:
             continue
         if column.is_vector:
-            matrix = np.stack(values[column.name]).astype(np.float32, copy=False)
-            arrays[column.name] = pa.FixedSizeListArray.from_arrays(
-                pa.array(matrix.ravel()), column.dim
-            )
+            to_row = kind_of(column.type).to_row
+            matrix = np.stack([to_row(v) for v in values[column.name]])
+            arrays[column.name] = to_arrow(column, matrix)
         else:
             arrow_type = ARROW_TYPES.get(column.type.oid, pa.string())
             arrays[column.name] = pa.array(values[column.name], type=arrow_type)
@@ -147,10 +148,7 @@ def columns_table(
         elif column.name not in values:
             continue
         elif column.is_vector:
-            matrix = np.ascontiguousarray(values[column.name], dtype=np.float32)
-            arrays[column.name] = pa.FixedSizeListArray.from_arrays(
-                pa.array(matrix.reshape(-1)), column.dim
-            )
+            arrays[column.name] = to_arrow(column, np.asarray(values[column.name], np.float32))
         else:
             arrow_type = ARROW_TYPES.get(column.type.oid, pa.string())
             arrays[column.name] = pa.array(values[column.name], type=arrow_type)

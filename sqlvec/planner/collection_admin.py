@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.engine.index_types import OPCLASS_METRICS, define_index
-from sqlvec.errors import FeatureNotSupported, UndefinedColumn, UndefinedObject, UndefinedTable
+from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
+from sqlvec.engine.index_types import OPCLASS_METRICS, define_index, opclass_type
+from sqlvec.errors import (
+    DatatypeMismatch,
+    FeatureNotSupported,
+    UndefinedColumn,
+    UndefinedObject,
+    UndefinedTable,
+)
 from sqlvec.parser.nodes import (
     AnalyzeCollection,
     Compact,
@@ -81,20 +87,29 @@ def _create_index(node: CreateVectorIndex, ctx: PlanContext) -> CreateIndexPlan:
             f'column "{column_name}" is not a vector: only vector columns are indexed'
         )
     method = node.args.get("method")
-    metric = _metric(node.args.get("opclass"), method, spec)
+    metric = _metric(node.args.get("opclass"), method, spec, column)
     raw = {prop.name: _option_value(prop) for prop in node.args.get("options") or []}
     name = node.args.get("this") or f"{spec.name}_{column_name}_idx"
-    definition = define_index(name, column_name, column.dim or 0, method, metric, raw)
+    definition = define_index(
+        name, column_name, column.dim or 0, method, metric, raw, column.type.name
+    )
     return CreateIndexPlan(spec.name, definition, _flag(node, "exists"))
 
 
-def _metric(opclass: str | None, method: str | None, spec: CollectionSpec) -> str:
-    """pgvector's operator class names the distance; without one, the collection's metric."""
+def _metric(
+    opclass: str | None, method: str | None, spec: CollectionSpec, column: ColumnSpec
+) -> str:
+    """pgvector's operator class names the distance; without one, the collection's metric
+    (Hamming for a bit column)."""
     if opclass is None:
-        return spec.metric
+        return "hamming" if column.type.name == "bit" else spec.metric
     if opclass not in OPCLASS_METRICS:
         raise UndefinedObject(
             f'operator class "{opclass}" does not exist for access method "{method or "flat"}"'
+        )
+    if opclass_type(opclass) != column.type.name:
+        raise DatatypeMismatch(
+            f'operator class "{opclass}" does not accept data type {column.type.name}'
         )
     return OPCLASS_METRICS[opclass]
 

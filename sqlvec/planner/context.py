@@ -10,8 +10,8 @@ from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.values import ParamTypes, parameter_index
-from sqlvec.types import INT8, VECTOR, PgType
+from sqlvec.planner.values import ParamTypes, operand_type, parameter_index
+from sqlvec.types import INT8, PgType
 
 
 class Catalog(Protocol):
@@ -43,7 +43,8 @@ def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: Plan
         if isinstance(parent, exp.Limit | exp.Offset):
             ctx.params.note(index, INT8)
         elif isinstance(parent, VectorDistance):
-            ctx.params.note(index, VECTOR)
+            other = parent.expression if parent.this is parameter else parent.this
+            ctx.params.note(index, _column_type(other, specs) or operand_type(parent))
         elif isinstance(parent, _COMPARISONS):
             other = parent.expression if parent.this is parameter else parent.this
             column_type = _column_type(other, specs)

@@ -9,8 +9,17 @@ from sqlvec.errors import DuplicateColumn, FeatureNotSupported, InvalidParameter
 from sqlvec.parser.nodes import CreateCollection, DropCollection
 from sqlvec.planner.plans import CreateCollectionPlan, DropCollectionPlan
 from sqlvec.planner.values import declared_type
-from sqlvec.types import INT2, INT4, INT8, VECTOR
-from sqlvec.vectors import MAX_DIM
+from sqlvec.types import (
+    BIT,
+    INT2,
+    INT4,
+    INT8,
+    SPARSEVEC,
+    VECTOR_COLUMN_TYPES,
+    VECTOR_VALUE_TYPES,
+    PgType,
+)
+from sqlvec.vector_kinds import kind_of
 
 _OPTIONS = ("metric", "segment_rows", "index_file_size")
 SEGMENT_ROWS_RANGE = (1, 100_000_000)
@@ -128,13 +137,30 @@ def _column(definition: exp.ColumnDef, table_keys: set[str]) -> ColumnSpec:
             name, _SERIAL_TYPES[type_name], primary_key=primary, generated=True, not_null=True
         )
     pg_type, typmod = declared_type(kind)
-    if pg_type == VECTOR:
-        if typmod < 1:
-            raise FeatureNotSupported(f'column "{name}" needs a dimension: vector(d)')
-        if typmod > MAX_DIM:
-            raise InvalidParameterValue(f"dimensions for type vector cannot exceed {MAX_DIM}")
-        return ColumnSpec(name, VECTOR, dim=typmod, not_null=True)
+    if pg_type.oid in VECTOR_COLUMN_TYPES:
+        return _vector_column(name, pg_type, typmod)
+    if pg_type.oid in VECTOR_VALUE_TYPES:
+        raise FeatureNotSupported(
+            f'column "{name}" is of type {pg_type.name}: bit strings are stored as bit(n)'
+        )
     return ColumnSpec(name, pg_type, primary_key=primary, generated=identity, not_null=not_null)
+
+
+def _vector_column(name: str, pg_type: PgType, typmod: int) -> ColumnSpec:
+    kind = kind_of(pg_type)
+    if typmod < 1:
+        raise FeatureNotSupported(f'column "{name}" needs a dimension: {kind.name}(d)')
+    if typmod > kind.max_column_dim:
+        word = "length" if pg_type.oid == BIT.oid else "dimensions"
+        raise InvalidParameterValue(
+            f"{word} for type {kind.name} cannot exceed {kind.max_column_dim}",
+            hint=(
+                "sqlvec holds sparsevec columns dense in memory."
+                if pg_type.oid == SPARSEVEC.oid
+                else None
+            ),
+        )
+    return ColumnSpec(name, pg_type, dim=typmod, not_null=True)
 
 
 def _table_primary_key(schema: exp.Schema) -> set[str]:

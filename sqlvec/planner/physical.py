@@ -13,7 +13,7 @@ from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.row_predicate import RowPredicate, compile_row_predicate
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_sql import to_duckdb
-from sqlvec.types import INT8, VECTOR
+from sqlvec.types import INT8
 
 
 def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
@@ -26,8 +26,9 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
     scan = topk.input if isinstance(topk.input, Scan) else topk.input.input
     spec = scan.collection
     query_sql = _subquery_sql(topk.query, ctx)
+    column_type = spec.column(topk.column).type
     query: Evaluator = (
-        (lambda _: None) if query_sql else compile_value(topk.query, ctx.params, VECTOR)[0]
+        (lambda _: None) if query_sql else compile_value(topk.query, ctx.params, column_type)[0]
     )
     projection = ProjectionBuilder(spec, ctx.params, topk.distance).build(project.outputs)
     return VectorTopKPlan(

@@ -19,12 +19,11 @@ from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, Ro
 from sqlvec.planner.values import (
     ParamTypes,
     arithmetic,
-    check_operator,
     compile_value,
     is_arithmetic,
 )
-from sqlvec.types import FLOAT8, VECTOR, PgType
-from sqlvec.vectors import check_same_dimensions
+from sqlvec.types import FLOAT8, PgType
+from sqlvec.vector_kinds import kind_of
 
 
 class ProjectionBuilder:
@@ -78,7 +77,6 @@ class ProjectionBuilder:
         return produce, column.type, column.typmod
 
     def _distance(self, node: VectorDistance) -> RowProducer:
-        check_operator(node)
         if self.order_distance is not None and node == self.order_distance:
             return lambda engine, ctx: ctx.distances.tolist()
         column_side, query_side = node.this, node.expression
@@ -91,14 +89,18 @@ class ProjectionBuilder:
         column = self.spec.column(column_side.name)
         if not column.is_vector:
             raise FeatureNotSupported(f'column "{column.name}" is not a vector')
-        query, _ = compile_value(query_side, self.params, VECTOR)
+        kind = kind_of(column.type)
+        kind.check_metric(node.metric, node.operator)
+        query, _ = compile_value(query_side, self.params, column.type)
         metric = node.metric
 
         def produce(engine: Any, ctx: RowsContext) -> list[Any]:
             vector = query(ctx.params)
-            check_same_dimensions(column.dim or len(vector), len(vector))
+            if vector is None:
+                return [None] * len(ctx.positions)
+            row = kind.search_form(vector, column.dim)
             return engine.distances(
-                ctx.collection, column.name, ctx.positions, vector, metric
+                ctx.collection, column.name, ctx.positions, row, metric
             ).tolist()
 
         return produce

@@ -21,7 +21,9 @@ from sqlvec.engine.search import pairwise
 from sqlvec.errors import DivisionByZero, FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.plans import Evaluator, Params
+from sqlvec.sparse import SparseValue, sparse_distance
 from sqlvec.types import (
+    BIT,
     BOOL,
     BY_SQL_NAME,
     FLOAT8,
@@ -30,10 +32,15 @@ from sqlvec.types import (
     TEXT,
     UNKNOWN,
     VECTOR,
+    VECTOR_VALUE_TYPES,
     PgType,
     type_by_oid,
 )
+from sqlvec.vector_kinds import coerce_vector_value, kind_of, metric_kind
 from sqlvec.vectors import check_same_dimensions
+
+# Parameters converted to the type they stand for when they arrive as text.
+_CONVERTED_PARAMETERS = VECTOR_VALUE_TYPES | {INT8.oid, INT4.oid, FLOAT8.oid}
 
 
 def _divide(a: Any, b: Any) -> Any:
@@ -82,15 +89,19 @@ def parameter_index(node: exp.Parameter | exp.Placeholder) -> int:
 
 
 def declared_type(data_type: exp.DataType) -> tuple[PgType, int]:
-    """(type, typmod) of a SQL type name such as `vector(3)`, `bigint`, `text`."""
+    """(type, typmod) of a SQL type name such as `vector(3)`, `bit(8)`, `bigint`, `text`."""
     if data_type.is_type(exp.DataType.Type.VECTOR) or data_type.this == "VECTOR":
         dims = data_type.expressions
         return VECTOR, int(dims[0].name) if dims else -1
     name = data_type.sql("postgres").lower()
     base = name.split("(")[0].strip()
-    if base in BY_SQL_NAME:
-        return BY_SQL_NAME[base], -1
-    raise FeatureNotSupported(f"type {name} is not supported")
+    if base not in BY_SQL_NAME:
+        raise FeatureNotSupported(f"type {name} is not supported")
+    pg_type = BY_SQL_NAME[base]
+    if pg_type.oid in VECTOR_VALUE_TYPES and data_type.expressions:
+        return pg_type, int(data_type.expressions[0].name)
+    # As in Postgres, `bit` without a length is bit(1).
+    return pg_type, 1 if pg_type.oid == BIT.oid else -1
 
 
 def compile_value(
@@ -120,10 +131,14 @@ def compile_value(
     raise FeatureNotSupported(f"expression is not supported here: {node.sql('postgres')}")
 
 
-def coerce_to(pg_type: PgType, typmod: int = -1) -> Callable[[Any], Any]:
-    """Assignment coercion of a value to a type (NULL passes through)."""
-    dim = typmod if pg_type.oid == VECTOR.oid and typmod > 0 else None
-    convert = coercer(ColumnSpec("?column?", pg_type, dim))
+def coerce_to(pg_type: PgType, typmod: int = -1, explicit: bool = False) -> Callable[[Any], Any]:
+    """Assignment coercion of a value to a type, or an explicit cast (NULL passes through)."""
+    if pg_type.oid in VECTOR_VALUE_TYPES:
+        dim = typmod if typmod > 0 else None
+        return lambda value: (
+            None if value is None else coerce_vector_value(pg_type, value, dim, explicit)
+        )
+    convert = coercer(ColumnSpec("?column?", pg_type))
     return lambda value: None if value is None else convert(value)
 
 
@@ -136,7 +151,7 @@ def _parameter(
     else:
         params.seen(index)
     pg_type = params.type_of(index) or TEXT
-    if expected is not None and expected.oid in (VECTOR.oid, INT8.oid, INT4.oid, FLOAT8.oid):
+    if expected is not None and expected.oid in _CONVERTED_PARAMETERS:
         convert = coerce_to(expected)
         return (lambda p: convert(p[index])), expected
     return (lambda p: p[index]), pg_type
@@ -145,9 +160,9 @@ def _parameter(
 def _literal(node: exp.Literal, expected: PgType | None) -> tuple[Evaluator, PgType]:
     if node.is_string:
         text = node.this
-        if expected is not None and expected.oid == VECTOR.oid:
-            vector = coerce_to(VECTOR)(text)
-            return (lambda _: vector), VECTOR
+        if expected is not None and expected.oid in VECTOR_VALUE_TYPES:
+            vector = coerce_to(expected)(text)
+            return (lambda _: vector), expected
         return (lambda _: text), UNKNOWN if expected is None else expected
     number: int | float
     try:
@@ -163,7 +178,7 @@ def _literal(node: exp.Literal, expected: PgType | None) -> tuple[Evaluator, PgT
 def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
     target, typmod = declared_type(node.to)
     inner, _ = compile_value(node.this, params, target)
-    convert = coerce_to(target, typmod)
+    convert = coerce_to(target, typmod, explicit=True)
     return (lambda p: convert(inner(p))), target
 
 
@@ -198,27 +213,33 @@ def _arithmetic(node: exp.Expr, params: ParamTypes) -> tuple[Evaluator, PgType]:
     return (lambda p: apply(left(p), right(p))), result_type
 
 
-SUPPORTED_METRICS = ("l2", "ip", "cosine", "l1")
-
-
-def check_operator(node: VectorDistance) -> None:
-    """Bit-vector operators (`<~>`, `<%>`) parse, but there is no bit type yet."""
-    if node.metric not in SUPPORTED_METRICS:
-        raise FeatureNotSupported(f"operator {node.operator} is not supported yet")
+def operand_type(node: VectorDistance) -> PgType:
+    """The type of a distance's constant operands: a cast on either side names it (`$1::halfvec
+    <-> '[1,2]'`), else the operator implies it (vector; bit for `<~>` and `<%>`)."""
+    for side in (node.this, node.expression):
+        if isinstance(side, exp.Cast):
+            pg_type, _ = declared_type(side.to)
+            if pg_type.oid in VECTOR_VALUE_TYPES:
+                return pg_type
+    return metric_kind(node.metric).pg_type
 
 
 def _constant_distance(node: VectorDistance, params: ParamTypes) -> tuple[Evaluator, PgType]:
-    check_operator(node)
-    left, _ = compile_value(node.this, params, VECTOR)
-    right, _ = compile_value(node.expression, params, VECTOR)
+    pg_type = operand_type(node)
+    kind = kind_of(pg_type)
+    kind.check_metric(node.metric, node.operator)
+    left, _ = compile_value(node.this, params, pg_type)
+    right, _ = compile_value(node.expression, params, pg_type)
     metric = node.metric
 
     def evaluate(p: Params) -> float | None:
         a, b = left(p), right(p)
         if a is None or b is None:
             return None
-        check_same_dimensions(len(a), len(b))
-        return float(pairwise(a.reshape(1, -1), b, metric)[0])
+        check_same_dimensions(len(a), len(b), kind.name)
+        if isinstance(a, SparseValue):
+            return sparse_distance(a, b, metric)
+        return float(pairwise(kind.to_row(a).reshape(1, -1), kind.to_row(b), metric)[0])
 
     return evaluate, FLOAT8
 

@@ -14,6 +14,8 @@ from sqlglot import exp
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import (
     CosineDistance,
+    HammingDistance,
+    JaccardDistance,
     L1Distance,
     L2Distance,
     NegInnerProduct,
@@ -24,6 +26,8 @@ _DISTANCE_FUNCTIONS: dict[str, type[VectorDistance]] = {
     "l2_distance": L2Distance,
     "cosine_distance": CosineDistance,
     "l1_distance": L1Distance,
+    "hamming_distance": HammingDistance,
+    "jaccard_distance": JaccardDistance,
 }
 _SQLGLOT_DISTANCES: dict[type[exp.Expr], type[VectorDistance]] = {
     exp.CosineDistance: CosineDistance,
@@ -35,6 +39,7 @@ _DUCKDB_DISTANCES = {
     "cosine": "list_cosine_distance",
 }
 _LIST = exp.DataType.build("FLOAT[]", dialect="duckdb")
+_BIT = exp.DataType.build("BIT", dialect="duckdb")
 
 
 def normalize_functions(tree: exp.Expr) -> exp.Expr:
@@ -68,8 +73,12 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, VectorDistance):
             return _distance(node)
-        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VECTOR:
+        if isinstance(node, exp.Cast) and (
+            node.to.this == exp.DataType.Type.VECTOR or _user_type(node.to) == "halfvec"
+        ):
             return exp.cast(node.this, _LIST)
+        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
+            return exp.cast(node.this, _BIT)  # DuckDB's BIT takes no length
         if isinstance(node, exp.Cast) and _is_vector_array(node.to):
             return exp.cast(node.this, exp.DataType.build("FLOAT[][]", dialect="duckdb"))
         name = _anonymous_name(node)
@@ -85,6 +94,8 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
 
 
 def _distance(node: VectorDistance) -> exp.Expr:
+    if node.metric in ("hamming", "jaccard"):
+        return _bit_distance(node)
     if node.metric == "l1":
         return _template(_L1, a=_as_list(node.this), b=_as_list(node.expression))
     function = _DUCKDB_DISTANCES.get(node.metric)
@@ -104,6 +115,35 @@ _NORMALIZE = (
     "CASE WHEN list_inner_product({v}, {v}) = 0 THEN {v} "
     "ELSE list_transform({v}, lambda x: CAST(x / sqrt(list_inner_product({v}, {v})) AS FLOAT)) END"
 )
+
+
+def _bit_distance(node: VectorDistance) -> exp.Expr:
+    """Hamming and Jaccard over DuckDB's BIT (built as nodes: parameters must stay nodes)."""
+    a, b = (exp.cast(side.copy(), _BIT) for side in (node.this, node.expression))
+    double = exp.DataType.build("DOUBLE")
+    if node.metric == "hamming":
+        return exp.cast(_call("bit_count", _call("xor", a, b)), double)
+    both = _call("bit_count", exp.BitwiseAnd(this=a.copy(), expression=b.copy()))
+    union = exp.Sub(
+        this=exp.Add(this=_call("bit_count", a), expression=_call("bit_count", b)),
+        expression=both.copy(),
+    )
+    ratio = exp.Div(this=exp.cast(both.copy(), double), expression=exp.Paren(this=union))
+    distance = exp.Sub(this=exp.Literal.number(1), expression=ratio)
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=both, expression=exp.Literal.number(0)),
+                true=exp.cast(exp.Literal.number(1), double),
+            )
+        ],
+        default=exp.cast(distance, double),
+    )
+
+
+def _call(name: str, *args: exp.Expr) -> exp.Expr:
+    """A DuckDB function call by name (sqlglot reads `xor` as the boolean operator)."""
+    return exp.Anonymous(this=name, expressions=list(args))
 
 
 def _is_vector_array(data_type: exp.DataType) -> bool:
@@ -128,6 +168,13 @@ def _norm(vector: exp.Expr) -> exp.Expr:
 
 def _as_list(node: exp.Expr) -> exp.Expr:
     return exp.cast(node.copy(), _LIST)
+
+
+def _user_type(data_type: exp.DataType) -> str | None:
+    """The name of a type sqlglot does not know (`halfvec`, `sparsevec`), else None."""
+    if data_type.this != exp.DataType.Type.USERDEFINED:
+        return None
+    return str(data_type.args.get("kind") or "").lower() or None
 
 
 def _anonymous_name(node: exp.Expr) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sqlvec import bits, sparse
 from sqlvec.errors import (
     DataException,
     InvalidBinaryRepresentation,
@@ -25,21 +26,25 @@ from sqlvec.errors import (
 from sqlvec.floats import float4_text, float8_text
 from sqlvec.types import (
     ARRAY_TYPES,
+    BIT,
     BOOL,
     FLOAT4,
     FLOAT8,
+    HALFVEC_OID,
     INT2,
     INT4,
     INT8,
     NAME,
     OID,
+    SPARSEVEC_OID,
     TEXT,
     UNKNOWN,
+    VARBIT,
     VARCHAR,
     VECTOR_OID,
     PgType,
 )
-from sqlvec.vectors import checked_vector, format_vector, parse_vector
+from sqlvec.vectors import checked_halfvec, checked_vector, format_vector, parse_vector
 from sqlvec.wire.arrays import ArrayCodec, ElementCodec, WrongBinaryLength
 from sqlvec.wire.buffer import decode_utf8
 from sqlvec.wire.handler import ColumnDesc
@@ -51,6 +56,7 @@ ValueEncoder = Callable[[Any], bytes]
 ValueDecoder = Callable[[bytes], Any]
 
 _TEXT_TYPE_OIDS = (TEXT.oid, VARCHAR.oid, NAME.oid, UNKNOWN.oid)
+_BIT_OIDS = (BIT.oid, VARBIT.oid)
 _VECTOR_HEADER = struct.Struct("!hh")  # dim, unused: int16 in pgvector's vector_recv
 _FLOAT4 = struct.Struct("f")
 
@@ -98,6 +104,9 @@ _TEXT_ENCODERS: dict[int, ValueEncoder] = {
     FLOAT4.oid: lambda value: float4_text(value).encode(),
     FLOAT8.oid: lambda value: float8_text(value).encode(),
     VECTOR_OID: lambda value: format_vector(value).encode(),
+    HALFVEC_OID: lambda value: format_vector(value).encode(),
+    SPARSEVEC_OID: lambda value: sparse.format_sparsevec(value).encode(),
+    **dict.fromkeys(_BIT_OIDS, _text_value),
     **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
 }
 
@@ -110,6 +119,12 @@ def _vector_binary(value: Any) -> bytes:
     return _VECTOR_HEADER.pack(len(array), 0) + array.tobytes()
 
 
+def _halfvec_binary(value: Any) -> bytes:
+    """pgvector's halfvec_send: int16 dim, int16 unused (0), dim big-endian float16s."""
+    array = np.asarray(value, dtype=">f2")
+    return _VECTOR_HEADER.pack(len(array), 0) + array.tobytes()
+
+
 _BINARY_ENCODERS: dict[int, ValueEncoder] = {
     BOOL.oid: lambda value: b"\x01" if value else b"\x00",
     INT2.oid: struct.Struct("!h").pack,
@@ -119,6 +134,9 @@ _BINARY_ENCODERS: dict[int, ValueEncoder] = {
     FLOAT4.oid: struct.Struct("!f").pack,
     FLOAT8.oid: struct.Struct("!d").pack,
     VECTOR_OID: _vector_binary,
+    HALFVEC_OID: _halfvec_binary,
+    SPARSEVEC_OID: sparse.encode_binary,
+    **dict.fromkeys(_BIT_OIDS, bits.encode_binary),
     **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
 }
 
@@ -208,6 +226,9 @@ _TEXT_DECODERS: dict[int, ValueDecoder] = {
     FLOAT4.oid: _float_decoder("real", _round_to_float4),
     FLOAT8.oid: _float_decoder("double precision", float),
     VECTOR_OID: lambda data: parse_vector(decode_utf8(data)),
+    HALFVEC_OID: lambda data: parse_vector(decode_utf8(data), type_name="halfvec"),
+    SPARSEVEC_OID: lambda data: sparse.parse_sparsevec(decode_utf8(data)),
+    **dict.fromkeys(_BIT_OIDS, lambda data: bits.parse_bits(decode_utf8(data))),
     **dict.fromkeys(_TEXT_TYPE_OIDS, decode_utf8),
 }
 
@@ -226,15 +247,25 @@ def _fixed_size_decoder(layout: struct.Struct) -> ValueDecoder:
 
 def _decode_vector_binary(data: bytes) -> np.ndarray:
     """pgvector's binary form: int16 dim, int16 unused (0), dim big-endian float32s."""
+    values = _vector_components(data, ">f4")
+    return checked_vector(values.astype(np.float32))
+
+
+def _decode_halfvec_binary(data: bytes) -> np.ndarray:
+    """pgvector's halfvec binary form: as vector's, with float16 components."""
+    return checked_halfvec(_vector_components(data, ">f2").astype(np.float32))
+
+
+def _vector_components(data: bytes, dtype: str) -> np.ndarray:
     if len(data) < _VECTOR_HEADER.size:
         raise WrongBinaryLength
     dim, unused = _VECTOR_HEADER.unpack_from(data)
     if unused != 0:
         raise DataException(f"expected unused to be 0, not {unused}")
-    if len(data) != _VECTOR_HEADER.size + 4 * dim:
+    width = np.dtype(dtype).itemsize
+    if dim < 0 or len(data) != _VECTOR_HEADER.size + width * dim:
         raise WrongBinaryLength
-    values = np.frombuffer(data, dtype=">f4", count=dim, offset=_VECTOR_HEADER.size)
-    return checked_vector(values.astype(np.float32))
+    return np.frombuffer(data, dtype=dtype, count=dim, offset=_VECTOR_HEADER.size)
 
 
 _BINARY_DECODERS: dict[int, ValueDecoder] = {
@@ -246,6 +277,9 @@ _BINARY_DECODERS: dict[int, ValueDecoder] = {
     FLOAT4.oid: _fixed_size_decoder(struct.Struct("!f")),
     FLOAT8.oid: _fixed_size_decoder(struct.Struct("!d")),
     VECTOR_OID: _decode_vector_binary,
+    HALFVEC_OID: _decode_halfvec_binary,
+    SPARSEVEC_OID: sparse.decode_binary,
+    **dict.fromkeys(_BIT_OIDS, bits.decode_binary),
     **dict.fromkeys(_TEXT_TYPE_OIDS, decode_utf8),
 }
 
@@ -263,6 +297,10 @@ _NUMPY_DTYPES = {
 }
 
 
+# Vector text forms hold commas (and sparsevec's braces): quoted inside an array literal.
+_VECTOR_TEXT_OIDS = (VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID)
+
+
 def _element_codec(oid: int) -> ElementCodec:
     decode = _TEXT_DECODERS[oid]
     return ElementCodec(
@@ -273,8 +311,8 @@ def _element_codec(oid: int) -> ElementCodec:
         decode_binary=_BINARY_DECODERS[oid],
         encode_binary=_BINARY_ENCODERS[oid],
         numpy_dtype=_NUMPY_DTYPES.get(oid),
-        may_need_quotes=oid in _TEXT_TYPE_OIDS or oid == VECTOR_OID,
-        is_sequence=oid == VECTOR_OID,
+        may_need_quotes=oid in _TEXT_TYPE_OIDS or oid in _VECTOR_TEXT_OIDS,
+        is_sequence=oid in (VECTOR_OID, HALFVEC_OID),
     )
 
 

@@ -222,16 +222,16 @@ def test_transaction_modes_are_accepted(conn: psycopg.Connection) -> None:
         assert conn.info.transaction_status == IDLE
 
 
-def test_ddl_inside_a_block_is_refused(server: ServerProcess, other) -> None:
+def test_ddl_after_a_write_in_a_block_is_refused(server: ServerProcess, other) -> None:
     make_collection(other, "tx_ddl", rows=2)
     with psycopg.connect(server.dsn) as conn:
-        conn.execute("INSERT INTO tx_ddl (id, title, embedding) VALUES (3, 'x', %s)", (FAR,))
         for sql in (
             "CREATE TABLE tx_ddl_new (id BIGINT PRIMARY KEY, e vector(2))",
             "DROP TABLE tx_ddl",
             "CREATE INDEX ON tx_ddl USING ivf_flat (embedding) WITH (nlist = 2)",
             "FLUSH",
         ):
+            conn.execute("INSERT INTO tx_ddl (id, title, embedding) VALUES (3, 'x', %s)", (FAR,))
             with pytest.raises(
                 errors.ActiveSqlTransaction, match="cannot run inside a transaction block"
             ):
@@ -241,6 +241,22 @@ def test_ddl_inside_a_block_is_refused(server: ServerProcess, other) -> None:
     assert count(other, "tx_ddl") == 2
     with pytest.raises(errors.UndefinedTable):
         other.execute("SELECT * FROM tx_ddl_new")
+
+
+def test_ddl_before_any_write_runs_at_once_with_a_notice(server: ServerProcess, other) -> None:
+    """SQLAlchemy's create_all and Alembic send DDL inside BEGIN ... COMMIT."""
+    with psycopg.connect(server.dsn) as conn:
+        notices: list[str | None] = []
+        conn.add_notice_handler(lambda n: notices.append(n.message_primary))
+        conn.execute("CREATE TABLE tx_ddl_early (id BIGINT PRIMARY KEY, e vector(2))")
+        assert conn.info.transaction_status == INTRANS
+        assert notices == [
+            "CREATE TABLE inside a transaction block commits at once; ROLLBACK does not undo it"
+        ]
+        conn.execute("INSERT INTO tx_ddl_early (id, e) VALUES (1, '[0,0]')")
+        conn.rollback()
+    # The table stays (it committed at once); the row written after it is rolled back.
+    assert count(other, "tx_ddl_early") == 0
 
 
 def test_write_write_conflict_is_a_serialization_failure(server: ServerProcess, other) -> None:

@@ -21,7 +21,7 @@ from sqlvec.planner.logical import (
     Sort,
     VectorTopK,
 )
-from sqlvec.planner.values import check_operator
+from sqlvec.vector_kinds import kind_of
 
 
 def vector_topk(plan: LogicalNode) -> LogicalNode:
@@ -108,7 +108,6 @@ def _distance_to_constant(expression: exp.Expr, scan: Scan) -> tuple[str, exp.Ex
     """(vector column, query expression) when `expression` is `column <op> constant`."""
     if not isinstance(expression, VectorDistance):
         return None
-    check_operator(expression)
     for column_side, query_side in (
         (expression.this, expression.expression),
         (expression.expression, expression.this),
@@ -117,5 +116,7 @@ def _distance_to_constant(expression: exp.Expr, scan: Scan) -> tuple[str, exp.Ex
         if isinstance(column_side, exp.Column) and constant:
             spec = scan.collection
             if spec.has_column(column_side.name) and spec.column(column_side.name).is_vector:
+                kind = kind_of(spec.column(column_side.name).type)
+                kind.check_metric(expression.metric, expression.operator)
                 return column_side.name, query_side
     return None

@@ -25,6 +25,7 @@ from sqlvec.types import (
     INT4_ARRAY,
     INT8,
     INT8_ARRAY,
+    SPARSEVEC_DUCKDB,
     TEXT_ARRAY,
     VARCHAR_ARRAY,
     VECTOR_ARRAY,
@@ -106,6 +107,10 @@ def test_array_types_are_known_by_oid_with_their_element_and_duckdb_type() -> No
         1015: ("_varchar", 1043, "VARCHAR[]"),
         1028: ("_oid", 26, "UINTEGER[]"),  # asyncpg's $1::oid[] in its type introspection
         VECTOR_ARRAY_OID: ("_vector", VECTOR_OID, "FLOAT[][]"),
+        16388: ("_halfvec", 16387, "DOUBLE[][]"),
+        16390: ("_sparsevec", 16389, f"{SPARSEVEC_DUCKDB}[]"),
+        1561: ("_bit", 1560, "BIT[]"),
+        1563: ("_varbit", 1562, "BIT[]"),
     }
     assert {t.oid: (t.name, t.element_oid, t.duckdb) for t in ARRAY_TYPES} == expected
     for array_type in ARRAY_TYPES:
