@@ -23,6 +23,7 @@ from sqlvec.engine.duckdb_types import pg_type_of, unchanged, value_converter
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.pg_catalog import PgCatalog
+from sqlvec.engine.range_search import RangeBound, range_search
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
@@ -281,6 +282,13 @@ class Engine:
         collection = self.collection(name)
         with collection.layout_lock.reading():
             return search(collection, request)
+
+    def range_search(
+        self, name: str, request: SearchRequest, bound: RangeBound, limit: int | None
+    ) -> SearchResult:
+        collection = self.collection(name)
+        with collection.layout_lock.reading():
+            return range_search(collection, request, bound, limit)
 
     def search_batch(
         self, name: str, request: SearchRequest, queries: np.ndarray

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.explain_range import range_lines, range_recall
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
@@ -23,6 +24,7 @@ from sqlvec.planner.plans import (
     InsertPlan,
     OutputColumn,
     Params,
+    VectorRangePlan,
     VectorTopKPlan,
 )
 from sqlvec.types import TEXT
@@ -36,6 +38,8 @@ def explain_lines(
 ) -> list[str]:
     if isinstance(node, VectorTopKPlan):
         return _topk_lines(engine, node, params, settings)
+    if isinstance(node, VectorRangePlan):
+        return range_lines(engine, node, params, settings)
     if isinstance(node, BatchTopKPlan):
         outer = engine.run_sql(f"SELECT count(*) FROM ({node.outer.sql})", node.outer.bind(params))
         lines = [f"Batched Vector Search: {outer.rows[0][0]} queries in one search per segment"]
@@ -66,6 +70,9 @@ def explain_analyze(
     if measure_recall and isinstance(node, VectorTopKPlan):
         recall = _recall(engine, node, params, settings)
         lines.append(f"Recall@{len(outcome.rows)} against exact search: {recall:.3f}")
+    if measure_recall and isinstance(node, VectorRangePlan):
+        found, exact = range_recall(engine, node, params, settings)
+        lines.append(f"Recall against exact search: {found} of {exact} rows in range")
     return lines
 
 

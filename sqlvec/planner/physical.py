@@ -4,21 +4,51 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import to_duck_sql
-from sqlvec.planner.logical import Filter, LogicalNode, NotAVectorSearch, Project, Scan, VectorTopK
-from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
+from sqlvec.planner.logical import (
+    Filter,
+    LogicalNode,
+    NotAVectorSearch,
+    Project,
+    Scan,
+    VectorRange,
+    VectorTopK,
+)
+from sqlvec.planner.plans import DuckSql, Evaluator, VectorRangePlan, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_sql import to_duckdb
-from sqlvec.types import INT8, VECTOR
+from sqlvec.types import FLOAT8, INT8, VECTOR
 
 
-def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
+def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan | VectorRangePlan:
     if isinstance(plan, Project) and isinstance(plan.input, VectorTopK):
         return _topk(plan, plan.input, ctx)
+    if isinstance(plan, Project) and isinstance(plan.input, VectorRange):
+        return _range(plan, plan.input, ctx)
     raise NotAVectorSearch("no ORDER BY distance to a constant vector")
+
+
+def _range(project: Project, node: VectorRange, ctx: PlanContext) -> VectorRangePlan:
+    as_topk = VectorTopK(
+        node.input,
+        node.column,
+        node.distance,
+        node.query,
+        node.descending,
+        node.limit,
+        node.offset,
+    )
+    try:
+        search = _topk(project, as_topk, ctx)
+    except FeatureNotSupported as error:
+        # An output the in-memory projection cannot compute: DuckDB runs the query instead.
+        raise NotAVectorSearch(str(error)) from None
+    bound, _ = compile_value(node.bound.bound, ctx.params, FLOAT8)
+    return VectorRangePlan(search, node.bound.transform, node.bound.comparison, bound, node.ordered)
 
 
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:

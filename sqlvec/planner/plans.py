@@ -101,6 +101,22 @@ class VectorTopKPlan:
 
 
 @dataclass(frozen=True)
+class VectorRangePlan:
+    """The rows within a distance of a query vector (`WHERE e <-> q < r`), through Faiss'
+    range search where a segment's index has one, exactly elsewhere.
+
+    `search` describes everything but the bound (query, filter, partitions, LIMIT, OFFSET,
+    projection); its `descending` orders the result. The bound is `f(distance) <comparison>
+    bound(params)` with f given by `transform` (see planner.logical.DistanceBound)."""
+
+    search: VectorTopKPlan
+    transform: tuple[tuple[str, float], ...]
+    comparison: str
+    bound: Evaluator
+    ordered: bool  # ORDER BY the distance; else the rows come in any order
+
+
+@dataclass(frozen=True)
 class ConstantPlan:
     """A SELECT without FROM that sqlvec evaluates itself (vector expressions, parameters)."""
 

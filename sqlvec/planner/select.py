@@ -120,9 +120,7 @@ def _logical_plan(select: exp.Select, ctx: PlanContext) -> LogicalNode:
     node: LogicalNode = scan
     where = select.args.get("where")
     if where is not None:
-        if where.find(VectorDistance):
-            raise NotAVectorSearch("a vector operator in WHERE")
-        node = Filter(scan, where.this)
+        node = Filter(scan, where.this)  # a distance in it: the vector_range rule
     outputs = _outputs(select, scan)
     node = Project(node, outputs)
     order = select.args.get("order")

@@ -24,6 +24,9 @@ STATEMENTS = {
     "lateral": "EXPLAIN SELECT q.id, r.id FROM ex_plain q CROSS JOIN LATERAL "
     "(SELECT id FROM ex_hnsw ORDER BY embedding <-> q.embedding LIMIT 2) r",
     "scalar": "EXPLAIN SELECT grp, count(*) FROM ex_hnsw GROUP BY grp",
+    "range": "EXPLAIN SELECT id FROM ex_hnsw WHERE embedding <-> %(q)s < 1.5 "
+    "AND grp < 5 ORDER BY embedding <-> %(q)s LIMIT 5",
+    "range_similarity": "EXPLAIN SELECT id FROM ex_plain WHERE 1 - (embedding <=> %s) >= 0.8",
 }
 
 
@@ -53,7 +56,9 @@ def conn(server: ServerProcess) -> psycopg.Connection:
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 def test_explain_matches_golden_text(conn: psycopg.Connection, name: str) -> None:
     sql = STATEMENTS[name]
-    params = ("[1,0,0,0]",) if "%s" in sql else None
+    params: object = ("[1,0,0,0]",) if "%s" in sql else None
+    if "%(q)s" in sql:  # one parameter used twice: $1 in both places
+        params = {"q": "[1,0,0,0]"}
     plan = "\n".join(row[0] for row in conn.execute(sql, params).fetchall()) + "\n"
     path = GOLDEN / f"{name}.txt"
     if os.environ.get("SQLVEC_UPDATE_GOLDEN"):
