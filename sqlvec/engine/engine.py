@@ -22,6 +22,8 @@ from sqlvec.engine.duckdb_errors import translate
 from sqlvec.engine.duckdb_types import pg_type_of, unchanged, value_converter
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
+from sqlvec.engine.partition_key import key_column, key_partition_names
+from sqlvec.engine.partition_routing import add_by_partition, key_partitions, no_user_partitions
 from sqlvec.engine.pg_catalog import PgCatalog
 from sqlvec.engine.range_search import RangeBound, range_search
 from sqlvec.engine.search import pairwise
@@ -105,6 +107,9 @@ class Engine:
             self.store.create_collection(spec)
             collection = Collection(spec, 1)
             collection.add_partition(DEFAULT_PARTITION, 0)
+            for code, tag in enumerate(key_partition_names(spec) if key_column(spec) else [], 1):
+                self.store.add_partition(spec.name, tag, code)
+                collection.add_partition(tag, code)
             self._collections[spec.name] = collection
             self.catalog_version += 1
             return True
@@ -123,6 +128,7 @@ class Engine:
 
     def create_partition(self, name: str, tag: str, if_not_exists: bool = False) -> bool:
         collection = self.collection(name)
+        no_user_partitions(collection.spec)
         with collection.write_lock:
             if tag in collection.partitions:
                 if if_not_exists:
@@ -135,6 +141,7 @@ class Engine:
 
     def drop_partition(self, name: str, tag: str, if_exists: bool = False) -> bool:
         collection = self.collection(name)
+        no_user_partitions(collection.spec)
         with collection.write_lock:
             if tag not in collection.partitions:
                 if if_exists:
@@ -210,6 +217,8 @@ class Engine:
         all or nothing."""
         collection = self.collection(name)
         spec = collection.spec
+        if partition is not None:
+            no_user_partitions(spec)
         target = collection.partition(partition or DEFAULT_PARTITION)
         if count == 0:
             return np.empty(0, np.int64)
@@ -219,9 +228,13 @@ class Engine:
         with collection.write_lock:
             ids = column_ids(collection, values.get(spec.id_column.name), count)
             table = columns_table(spec, values, ids)
-            table = table.append_column(
-                PARTITION_COLUMN, pa.repeat(pa.scalar(target.name, pa.string()), count)
+            keyed = key_partitions(collection, values, count)  # None: all rows to target
+            tags = (
+                pa.array([p.name for p in keyed], pa.string())
+                if keyed is not None
+                else pa.repeat(pa.scalar(target.name, pa.string()), count)
             )
+            table = table.append_column(PARTITION_COLUMN, tags)
             next_id = max(collection.next_id, int(ids.max()) + 1)
             self.store.insert(spec, table, next_id)
             collection.next_id = next_id
@@ -231,8 +244,13 @@ class Engine:
                 if not c.is_vector and not c.primary_key
             }
             vectors = {c.name: np.asarray(values[c.name], np.float32) for c in spec.vector_columns}
-            positions = collection.rows.append(ids, scalars, vectors, target.code)
-            sealed = collection.add_to_growing(target, positions)
+            if keyed is None:
+                positions = collection.rows.append(ids, scalars, vectors, target.code)
+                sealed = collection.add_to_growing(target, positions)
+            else:
+                codes = np.array([p.code for p in keyed], np.int16)
+                positions = collection.rows.append(ids, scalars, vectors, codes)
+                sealed = add_by_partition(collection, keyed, positions)
             self.indexing.sealed(collection, sealed, background=True)
             return positions
 
@@ -257,6 +275,11 @@ class Engine:
         spec = collection.spec
         columns = target_columns(spec, list(values))
         for column in columns:
+            if column.name == key_column(spec):
+                raise FeatureNotSupported(
+                    f'UPDATE of partition key "{column.name}" is not supported: delete and '
+                    "insert the row"
+                )
             if column.is_vector or column.primary_key:
                 raise FeatureNotSupported(
                     f'UPDATE of column "{column.name}" is not supported: delete and insert the row'

@@ -12,9 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from sqlvec.engine.engine import Engine
-from sqlvec.engine.explain_range import range_lines, range_recall
+from sqlvec.engine.explain_range import partitions_line, range_lines, range_recall
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.partition_key import searched_partitions
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
@@ -86,9 +87,7 @@ def _topk_lines(
     lines.append(f"  Order: {plan.column} {OPERATORS[plan.metric]} {query} {order}")
     limit = plan.limit(params) if plan.limit is not None else None
     lines.append(f"  Top-K: {limit if limit is not None else 'all rows'}")
-    names = sorted(collection.partitions) if plan.partitions is None else list(plan.partitions)
-    kept = "all" if plan.partitions is None else "listed"
-    lines.append(f"  Partitions: {', '.join(names)} ({kept})")
+    lines.append(partitions_line(engine, plan, params))
     definition = collection.indexes.get(plan.column)
     if definition is None or definition.metric != plan.metric or plan.descending:
         reason = "no index" if definition is None else "the index serves another distance"
@@ -98,9 +97,7 @@ def _topk_lines(
     else:
         lines.append(f"  Index: {_index_text(definition, settings)}")
     segments = [
-        s
-        for p in collection.selected(list(plan.partitions) if plan.partitions else None)
-        for s in p.sealed
+        s for p in collection.selected(searched_partitions(engine, plan, params)) for s in p.sealed
     ]
     built = sum(1 for s in segments if plan.column in s.indexes)
     lines.append(

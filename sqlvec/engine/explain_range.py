@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.partition_key import key_column, num_partitions, searched_partitions
 from sqlvec.engine.range_run import range_request
 from sqlvec.engine.range_search import RANGE_INDEX_TYPES
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY
 from sqlvec.engine.vector_index import DEFAULT_NPROBE, SearchSettings
-from sqlvec.planner.plans import Params, VectorRangePlan
+from sqlvec.planner.plans import Params, VectorRangePlan, VectorTopKPlan
 
 OPERATORS = {"l2": "<->", "ip": "<#>", "cosine": "<=>", "l1": "<+>"}
 
@@ -30,9 +31,7 @@ def range_lines(
     order = "DESC" if search.descending else "ASC"
     lines.append(f"  Order: {f'distance {order}' if plan.ordered else 'none (any order)'}")
     lines.append(f"  Limit: {limit if limit is not None else 'all rows in range'}")
-    names = sorted(collection.partitions) if search.partitions is None else list(search.partitions)
-    kept = "all" if search.partitions is None else "listed"
-    lines.append(f"  Partitions: {', '.join(names)} ({kept})")
+    lines.append(partitions_line(engine, search, params))
     definition = collection.indexes.get(search.column)
     if definition is None or definition.metric != search.metric:
         reason = "no index" if definition is None else "the index serves another distance"
@@ -77,3 +76,19 @@ def range_recall(
     found = engine.range_search(name, request, bound, None).positions
     exact = engine.range_search(name, replace(request, exact=True), bound, None).positions
     return len(set(found.tolist()) & set(exact.tolist())), len(exact)
+
+
+def partitions_line(engine: Engine, plan: VectorTopKPlan, params: Params) -> str:
+    """The partitions a search covers, and why: all, listed, or pruned by the partition key."""
+    collection = engine.collection(plan.collection)
+    names = searched_partitions(engine, plan, params)
+    if names is None:
+        return f"  Partitions: {', '.join(sorted(collection.partitions))} (all)"
+    if plan.key_values is None:
+        return f"  Partitions: {', '.join(names)} (listed)"
+    key = key_column(collection.spec)
+    total = num_partitions(collection.spec)
+    return (
+        f"  Partitions: {', '.join(names) or 'none'} (pruned by partition key {key}: "
+        f"{len(names)} of {total})"
+    )

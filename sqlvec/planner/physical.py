@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from sqlvec.engine.partition_key import key_column
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
@@ -17,6 +18,7 @@ from sqlvec.planner.logical import (
     VectorRange,
     VectorTopK,
 )
+from sqlvec.planner.partition_pruning import key_values
 from sqlvec.planner.plans import DuckSql, Evaluator, VectorRangePlan, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.values import compile_value
@@ -54,6 +56,11 @@ def _range(project: Project, node: VectorRange, ctx: PlanContext) -> VectorRange
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:
     scan = topk.input if isinstance(topk.input, Scan) else topk.input.input
     spec = scan.collection
+    if scan.partitions is not None and key_column(spec):
+        raise FeatureNotSupported(
+            f'collection "{spec.name}" has a partition key: PARTITION (...) cannot be named',
+            hint=f'Filter on "{key_column(spec)}" instead.',
+        )
     query_sql = _subquery_sql(topk.query, ctx)
     query: Evaluator = (
         (lambda _: None) if query_sql else compile_value(topk.query, ctx.params, VECTOR)[0]
@@ -71,6 +78,9 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
         projection=projection,
         partitions=scan.partitions,
         query_sql=query_sql,
+        key_values=key_values(
+            topk.input.predicate if isinstance(topk.input, Filter) else None, spec, ctx.params
+        ),
     )
 
 

@@ -98,6 +98,8 @@ class VectorTopKPlan:
     projection: ResultProjection
     partitions: tuple[str, ...] | None = None  # FROM coll PARTITION (...); None: all
     query_sql: DuckSql | None = None  # the query vector is a scalar subquery's value
+    # WHERE fixes the partition key to these values: only their partitions are searched.
+    key_values: tuple[Evaluator, ...] | None = None
 
 
 @dataclass(frozen=True)
