@@ -136,7 +136,7 @@ class TransactionBlock:
                     hint="COMMIT or ROLLBACK the block first: this statement commits on its own.",
                 )
             # ORMs and migration tools (SQLAlchemy's create_all, Alembic) send DDL inside
-            # BEGIN ... COMMIT: run it at once rather than refuse it, and say ROLLBACK can't undo it.
+            # BEGIN ... COMMIT: run it at once rather than refuse it; say ROLLBACK can't undo it.
             self.notices.append(
                 Notice(
                     f"{what} inside a transaction block commits at once; ROLLBACK does not undo it"

@@ -10,6 +10,8 @@ from sqlvec import errors
 
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
+# pgvector's dimension checks, raised through DuckDB's error() by vector_aggregates.py.
+_VECTOR_DIMENSIONS = re.compile(r"^(expected \d+ dimensions, not \d+|different vector dimensions)")
 _MISSING_FUNCTION = re.compile(
     r"(?:Scalar|Table|Aggregate) Function with name (\S+) does not exist"
 )
@@ -21,6 +23,8 @@ def translate(exc: duckdb.Error) -> errors.SqlvecError:
         return errors.UndefinedTable(f'relation "{match.group(1).rstrip("!")}" does not exist')
     if match := _MISSING_COLUMN.search(text):
         return errors.UndefinedColumn(f'column "{match.group(1)}" does not exist')
+    if _VECTOR_DIMENSIONS.match(text):
+        return errors.DataException(text)
     if match := _MISSING_FUNCTION.search(text):
         return errors.UndefinedFunction(f"function {match.group(1).rstrip('!')} does not exist")
     if isinstance(exc, duckdb.TransactionException):

@@ -23,7 +23,10 @@ from sqlvec.engine.duckdb_errors import translate
 from sqlvec.engine.duckdb_types import pg_type_of, unchanged, value_converter
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
+from sqlvec.engine.partition_key import key_column, key_partition_names
+from sqlvec.engine.partition_routing import add_by_partition, key_partitions, no_user_partitions
 from sqlvec.engine.pg_catalog import PgCatalog
+from sqlvec.engine.range_search import RangeBound, range_search
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
@@ -118,6 +121,9 @@ class Engine:
             self.store.create_collection(spec)
             collection = Collection(spec, 1)
             collection.add_partition(DEFAULT_PARTITION, 0)
+            for code, tag in enumerate(key_partition_names(spec) if key_column(spec) else [], 1):
+                self.store.add_partition(spec.name, tag, code)
+                collection.add_partition(tag, code)
             self._collections[spec.name] = collection
             self.catalog_version += 1
             return True
@@ -136,6 +142,7 @@ class Engine:
 
     def create_partition(self, name: str, tag: str, if_not_exists: bool = False) -> bool:
         collection = self.collection(name)
+        no_user_partitions(collection.spec)
         with collection.write_lock:
             if tag in collection.partitions:
                 if if_not_exists:
@@ -148,6 +155,7 @@ class Engine:
 
     def drop_partition(self, name: str, tag: str, if_exists: bool = False) -> bool:
         collection = self.collection(name)
+        no_user_partitions(collection.spec)
         with collection.write_lock:
             if tag not in collection.partitions:
                 if if_exists:
@@ -224,6 +232,8 @@ class Engine:
         all or nothing."""
         collection = self.collection(name)
         spec = collection.spec
+        if partition is not None:
+            no_user_partitions(spec)
         target = collection.partition(partition or DEFAULT_PARTITION)
         if count == 0:
             return np.empty(0, np.int64)
@@ -235,9 +245,13 @@ class Engine:
             existing = self._existing_ids(spec) if transaction is not None else None
             ids = column_ids(collection, values.get(spec.id_column.name), count, existing)
             table = columns_table(spec, values, ids)
-            table = table.append_column(
-                PARTITION_COLUMN, pa.repeat(pa.scalar(target.name, pa.string()), count)
+            keyed = key_partitions(collection, values, count)  # None: all rows to target
+            tags = (
+                pa.array([p.name for p in keyed], pa.string())
+                if keyed is not None
+                else pa.repeat(pa.scalar(target.name, pa.string()), count)
             )
+            table = table.append_column(PARTITION_COLUMN, tags)
             next_id = max(collection.next_id, int(ids.max()) + 1)
             scalars = {
                 c.name: as_list(values[c.name]) if c.name in values else [None] * count
@@ -245,15 +259,14 @@ class Engine:
                 if not c.is_vector and not c.primary_key
             }
             vectors = {c.name: np.asarray(values[c.name], np.float32) for c in spec.vector_columns}
+            placement = target.name if keyed is None else tuple(p.name for p in keyed)
             if transaction is not None:
                 return self._insert_in_block(
-                    transaction, collection, table, next_id, ids, scalars, vectors, target.name
+                    transaction, collection, table, next_id, ids, scalars, vectors, placement
                 )
             self.store.insert(spec, table, next_id)
             collection.next_id = next_id
-            positions = collection.rows.append(ids, scalars, vectors, target.code)
-            self._grow(collection, target.name, positions)
-            return positions
+            return self._place(collection, ids, scalars, vectors, placement)
 
     def _insert_in_block(
         self,
@@ -264,7 +277,7 @@ class Engine:
         ids: np.ndarray,
         scalars: dict[str, list[Any]],
         vectors: dict[str, np.ndarray],
-        partition: str,
+        partition: str | tuple[str, ...],
     ) -> np.ndarray:
         """Write to the block's DuckDB transaction; memory gets the rows at COMMIT. Returns
         their positions among the block's pending rows of this INSERT (see `inserted_rows`)."""
@@ -296,9 +309,27 @@ class Engine:
         assert isinstance(last, PendingInsert) and last.collection == name
         return PendingRows(last.rows)
 
-    def _grow(self, collection: Collection, partition: str, positions: np.ndarray) -> None:
-        sealed = collection.add_to_growing(collection.partition(partition), positions)
+    def _place(
+        self,
+        collection: Collection,
+        ids: np.ndarray,
+        scalars: Mapping[str, Sequence[Any]],
+        vectors: Mapping[str, np.ndarray],
+        partition: str | tuple[str, ...],
+    ) -> np.ndarray:
+        """Committed rows into memory and their partitions' growing segments: one partition
+        named, or (partition key) one per row. Returns their positions."""
+        if isinstance(partition, str):
+            target = collection.partition(partition)
+            positions = collection.rows.append(ids, scalars, vectors, target.code)
+            sealed = collection.add_to_growing(target, positions)
+        else:
+            keyed = [collection.partition(name) for name in partition]
+            codes = np.array([p.code for p in keyed], np.int16)
+            positions = collection.rows.append(ids, scalars, vectors, codes)
+            sealed = add_by_partition(collection, keyed, positions)
         self.indexing.sealed(collection, sealed, background=True)
+        return positions
 
     def delete(self, name: str, ids: Sequence[int]) -> int:
         """Delete rows by id; returns how many existed."""
@@ -334,6 +365,11 @@ class Engine:
         spec = collection.spec
         columns = target_columns(spec, list(values))
         for column in columns:
+            if column.name == key_column(spec):
+                raise FeatureNotSupported(
+                    f'UPDATE of partition key "{column.name}" is not supported: delete and '
+                    "insert the row"
+                )
             if column.is_vector or column.primary_key:
                 raise FeatureNotSupported(
                     f'UPDATE of column "{column.name}" is not supported: delete and insert the row'
@@ -431,9 +467,7 @@ class Engine:
                 for c in collection.spec.columns
                 if not c.is_vector and not c.primary_key
             }
-            code = collection.partition(write.partition).code
-            positions = collection.rows.append(snapshot.ids, scalars, snapshot.vectors, code)
-            self._grow(collection, write.partition, positions)
+            self._place(collection, snapshot.ids, scalars, snapshot.vectors, write.partition)
         elif isinstance(write, PendingDelete):
             self._forget_rows(collection, write.ids)
         else:
@@ -463,6 +497,13 @@ class Engine:
         collection = self.collection(name)
         with collection.layout_lock.reading():
             return search(collection, request)
+
+    def range_search(
+        self, name: str, request: SearchRequest, bound: RangeBound, limit: int | None
+    ) -> SearchResult:
+        collection = self.collection(name)
+        with collection.layout_lock.reading():
+            return range_search(collection, request, bound, limit)
 
     def search_batch(
         self, name: str, request: SearchRequest, queries: np.ndarray

@@ -8,6 +8,7 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.explain import COLUMNS as EXPLAIN_COLUMNS
 from sqlvec.engine.explain import explain_analyze, explain_lines
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.range_run import run_range
 from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
@@ -25,6 +26,7 @@ from sqlvec.planner.plans import (
     RowsContext,
     ShowCollectionsPlan,
     ShowPartitionsPlan,
+    VectorRangePlan,
     VectorTopKPlan,
 )
 
@@ -34,6 +36,8 @@ def execute(
 ) -> Outcome:
     if isinstance(node, VectorTopKPlan):
         return run_topk(engine, node, params, settings or SearchSettings())
+    if isinstance(node, VectorRangePlan):
+        return run_range(engine, node, params, settings or SearchSettings())
     if isinstance(node, BatchTopKPlan):
         columns, rows = execute_batch(engine, node, params, settings or SearchSettings())
         return Outcome(f"SELECT {len(rows)}", columns, rows)
@@ -74,6 +78,8 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
     """Result columns of a plan, without running it (Describe before Bind)."""
     if isinstance(node, VectorTopKPlan):
         return list(node.projection.columns)
+    if isinstance(node, VectorRangePlan):
+        return list(node.search.projection.columns)
     if isinstance(node, InsertPlan):
         return list(node.returning.columns) if node.returning else None
     if isinstance(node, ConstantPlan | ShowCollectionsPlan):

@@ -12,8 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.explain_range import partitions_line, range_lines, range_recall
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.partition_key import searched_partitions
 from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
 from sqlvec.engine.topk import search_request
@@ -24,6 +26,7 @@ from sqlvec.planner.plans import (
     InsertPlan,
     OutputColumn,
     Params,
+    VectorRangePlan,
     VectorTopKPlan,
 )
 from sqlvec.types import TEXT
@@ -44,6 +47,8 @@ def explain_lines(
 ) -> list[str]:
     if isinstance(node, VectorTopKPlan):
         return _topk_lines(engine, node, params, settings)
+    if isinstance(node, VectorRangePlan):
+        return range_lines(engine, node, params, settings)
     if isinstance(node, BatchTopKPlan):
         outer = engine.run_sql(f"SELECT count(*) FROM ({node.outer.sql})", node.outer.bind(params))
         lines = [f"Batched Vector Search: {outer.rows[0][0]} queries in one search per segment"]
@@ -74,6 +79,9 @@ def explain_analyze(
     if measure_recall and isinstance(node, VectorTopKPlan):
         recall = _recall(engine, node, params, settings)
         lines.append(f"Recall@{len(outcome.rows)} against exact search: {recall:.3f}")
+    if measure_recall and isinstance(node, VectorRangePlan):
+        found, exact = range_recall(engine, node, params, settings)
+        lines.append(f"Recall against exact search: {found} of {exact} rows in range")
     return lines
 
 
@@ -87,9 +95,7 @@ def _topk_lines(
     lines.append(f"  Order: {plan.column} {OPERATORS[plan.metric]} {query} {order}")
     limit = plan.limit(params) if plan.limit is not None else None
     lines.append(f"  Top-K: {limit if limit is not None else 'all rows'}")
-    names = sorted(collection.partitions) if plan.partitions is None else list(plan.partitions)
-    kept = "all" if plan.partitions is None else "listed"
-    lines.append(f"  Partitions: {', '.join(names)} ({kept})")
+    lines.append(partitions_line(engine, plan, params))
     definition = collection.indexes.get(plan.column)
     if definition is None or definition.metric != plan.metric or plan.descending:
         reason = "no index" if definition is None else "the index serves another distance"
@@ -99,9 +105,7 @@ def _topk_lines(
     else:
         lines.append(f"  Index: {_index_text(definition, settings)}")
     segments = [
-        s
-        for p in collection.selected(list(plan.partitions) if plan.partitions else None)
-        for s in p.sealed
+        s for p in collection.selected(searched_partitions(engine, plan, params)) for s in p.sealed
     ]
     built = sum(1 for s in segments if plan.column in s.indexes)
     lines.append(

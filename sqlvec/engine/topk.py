@@ -8,6 +8,7 @@ import numpy as np
 
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.partition_key import searched_partitions
 from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
@@ -65,7 +66,7 @@ def search_request(
         plan.metric,
         descending=plan.descending,
         candidates=candidates,
-        partitions=list(plan.partitions) if plan.partitions is not None else None,
+        partitions=searched_partitions(engine, plan, params),
         settings=settings,
     )
     return request, offset, limit

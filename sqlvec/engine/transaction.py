@@ -25,7 +25,7 @@ from sqlvec.engine.store import DuckTransaction
 @dataclass(frozen=True)
 class PendingInsert:
     collection: str
-    partition: str
+    partition: str | tuple[str, ...]  # one for every row, or (partition key) one per row
     table: pa.Table  # what DuckDB was given: every column, ids and partition tag included
     rows: CollectionRows  # the same rows in memory form (RETURNING reads them, COMMIT appends)
 

@@ -79,6 +79,24 @@ class BuiltIndex:
         params = _search_parameters(self.index, settings, k, _excluding(excluded))
         return self.index.search(data, k, params=params)[1]
 
+    def range_search(
+        self,
+        query: np.ndarray,
+        radius: float,
+        settings: SearchSettings,
+        excluded: np.ndarray | None,
+        included: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Ids of the rows Faiss' range search keeps (squared L2 below `radius`, inner product
+        above it): only `included` ids when given, never `excluded` ones."""
+        queries = query.reshape(1, -1).astype(np.float32)
+        if self.definition.metric == "cosine":
+            queries = normalize_rows(queries)
+        selector = _including(included) if included is not None else _excluding(excluded)
+        params = _search_parameters(self.index, settings, 1, selector)
+        _, _, labels = self.index.range_search(queries, radius, params=params)
+        return labels[labels >= 0]
+
     def _prepared(self, queries: np.ndarray) -> np.ndarray:
         """Queries as the index holds rows: unit length for cosine, packed bits for binary."""
         data = np.ascontiguousarray(queries, dtype=np.float32)

@@ -5,6 +5,12 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec, check_metric
+from sqlvec.engine.partition_key import (
+    COUNT_OPTION,
+    DEFAULT_NUM_PARTITIONS,
+    KEY_OPTION,
+    NUM_PARTITIONS_RANGE,
+)
 from sqlvec.errors import DuplicateColumn, FeatureNotSupported, InvalidParameterValue
 from sqlvec.parser.nodes import CreateCollection, DropCollection
 from sqlvec.planner.plans import CreateCollectionPlan, DropCollectionPlan
@@ -15,13 +21,16 @@ from sqlvec.types import (
     INT4,
     INT8,
     SPARSEVEC,
+    TEXT,
+    VARCHAR,
     VECTOR_COLUMN_TYPES,
     VECTOR_VALUE_TYPES,
     PgType,
 )
 from sqlvec.vector_kinds import kind_of
 
-_OPTIONS = ("metric", "segment_rows", "index_file_size")
+_OPTIONS = ("metric", "segment_rows", "index_file_size", KEY_OPTION, COUNT_OPTION)
+_KEY_TYPES = {INT2.oid, INT4.oid, INT8.oid, TEXT.oid, VARCHAR.oid}  # Milvus: int64, varchar
 SEGMENT_ROWS_RANGE = (1, 100_000_000)
 INDEX_FILE_SIZE_MB_RANGE = (1, 4096)  # Milvus 1.x: the size of a segment's vectors, in MB
 _SERIAL_TYPES = {"bigserial": INT8, "serial8": INT8, "serial": INT4, "serial4": INT4}
@@ -35,6 +44,7 @@ def plan_create(node: CreateCollection) -> CreateCollectionPlan:
     metric = check_metric(str(options.pop("metric", "l2")))
     columns = _columns(schema, name)
     options = _segment_rows(options, columns)
+    options = _partition_key(options, columns)
     spec = CollectionSpec(name, tuple(columns), metric, options)
     tag = "CREATE COLLECTION" if node.args.get("kind") == "COLLECTION" else "CREATE TABLE"
     return CreateCollectionPlan(spec, bool(node.args.get("exists")), tag)
@@ -75,6 +85,29 @@ def _segment_rows(options: dict[str, object], columns: list[ColumnSpec]) -> dict
         row_bytes = 4 * sum(c.dim or 0 for c in columns if c.is_vector) or 8
         return {**options, "segment_rows": max(1, megabytes * 2**20 // row_bytes)}
     return options
+
+
+def _partition_key(options: dict[str, object], columns: list[ColumnSpec]) -> dict[str, object]:
+    """`partition_key` names a scalar column; `num_partitions` needs it (as in Milvus)."""
+    if KEY_OPTION not in options:
+        if COUNT_OPTION in options:
+            raise InvalidParameterValue(f"{COUNT_OPTION} needs a {KEY_OPTION}")
+        return options
+    key = str(options[KEY_OPTION])
+    column = next((c for c in columns if c.name == key), None)
+    if column is None:
+        raise InvalidParameterValue(f'partition key column "{key}" does not exist')
+    if column.primary_key or column.type.oid not in _KEY_TYPES:
+        raise InvalidParameterValue(
+            f'column "{key}" cannot be the partition key',
+            hint="The partition key must be an integer or text column, not the primary key.",
+        )
+    count = _bounded(
+        COUNT_OPTION,
+        options.get(COUNT_OPTION, DEFAULT_NUM_PARTITIONS),
+        *NUM_PARTITIONS_RANGE,
+    )
+    return {**options, KEY_OPTION: key, COUNT_OPTION: count}
 
 
 def _bounded(name: str, value: object, low: int, high: int) -> int:

@@ -71,7 +71,37 @@ class VectorTopK:
     offset: exp.Expr | None
 
 
-LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK
+@dataclass(frozen=True)
+class DistanceBound:
+    """`f(distance) <op> bound` in WHERE, where f is linear (`1 - d`, `-d`, `2 * d + 1`, ...)
+    and the comparison caps the distance from above: a range search.
+
+    `transform` is f as steps applied to the distance in order: ("neg", 0), ("rsub", c) for
+    c - x, ("add", c), ("sub", c), ("mul", c). `comparison` is one of < <= > >=, with f's value
+    on its left."""
+
+    transform: tuple[tuple[str, float], ...]
+    comparison: str
+    bound: exp.Expr  # a constant or a parameter
+
+
+@dataclass(frozen=True)
+class VectorRange:
+    """The rows of `input` within a distance of a query vector, ordered by that distance when
+    `ordered` (else in any order), at most `limit` of them."""
+
+    input: Scan | Filter  # the rest of WHERE, if any, is a scalar Filter
+    column: str
+    distance: exp.Expr  # the VectorDistance node the bound applies to
+    query: exp.Expr
+    bound: DistanceBound
+    ordered: bool
+    descending: bool
+    limit: exp.Expr | None
+    offset: exp.Expr | None
+
+
+LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK | VectorRange
 
 
 class NotAVectorSearch(Exception):

@@ -4,27 +4,64 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from sqlvec.engine.partition_key import key_column
+from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import to_duck_sql
-from sqlvec.planner.logical import Filter, LogicalNode, NotAVectorSearch, Project, Scan, VectorTopK
-from sqlvec.planner.plans import DuckSql, Evaluator, VectorTopKPlan
+from sqlvec.planner.logical import (
+    Filter,
+    LogicalNode,
+    NotAVectorSearch,
+    Project,
+    Scan,
+    VectorRange,
+    VectorTopK,
+)
+from sqlvec.planner.partition_pruning import key_values
+from sqlvec.planner.plans import DuckSql, Evaluator, VectorRangePlan, VectorTopKPlan
 from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.row_predicate import RowPredicate, compile_row_predicate
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_sql import to_duckdb
-from sqlvec.types import INT8
+from sqlvec.types import FLOAT8, INT8
 
 
-def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan:
+def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan | VectorRangePlan:
     if isinstance(plan, Project) and isinstance(plan.input, VectorTopK):
         return _topk(plan, plan.input, ctx)
+    if isinstance(plan, Project) and isinstance(plan.input, VectorRange):
+        return _range(plan, plan.input, ctx)
     raise NotAVectorSearch("no ORDER BY distance to a constant vector")
+
+
+def _range(project: Project, node: VectorRange, ctx: PlanContext) -> VectorRangePlan:
+    as_topk = VectorTopK(
+        node.input,
+        node.column,
+        node.distance,
+        node.query,
+        node.descending,
+        node.limit,
+        node.offset,
+    )
+    try:
+        search = _topk(project, as_topk, ctx)
+    except FeatureNotSupported as error:
+        # An output the in-memory projection cannot compute: DuckDB runs the query instead.
+        raise NotAVectorSearch(str(error)) from None
+    bound, _ = compile_value(node.bound.bound, ctx.params, FLOAT8)
+    return VectorRangePlan(search, node.bound.transform, node.bound.comparison, bound, node.ordered)
 
 
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:
     scan = topk.input if isinstance(topk.input, Scan) else topk.input.input
     spec = scan.collection
+    if scan.partitions is not None and key_column(spec):
+        raise FeatureNotSupported(
+            f'collection "{spec.name}" has a partition key: PARTITION (...) cannot be named',
+            hint=f'Filter on "{key_column(spec)}" instead.',
+        )
     query_sql = _subquery_sql(topk.query, ctx)
     column_type = spec.column(topk.column).type
     query: Evaluator = (
@@ -44,6 +81,9 @@ def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPla
         projection=projection,
         partitions=scan.partitions,
         query_sql=query_sql,
+        key_values=key_values(
+            topk.input.predicate if isinstance(topk.input, Filter) else None, spec, ctx.params
+        ),
     )
 
 

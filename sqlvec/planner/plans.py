@@ -101,6 +101,24 @@ class VectorTopKPlan:
     # The same WHERE as `filter`, when simple enough to evaluate over the in-memory columns
     # (sqlvec.planner.row_predicate.RowPredicate); `filter` is then only EXPLAIN's fallback.
     row_filter: Any = None
+    # WHERE fixes the partition key to these values: only their partitions are searched.
+    key_values: tuple[Evaluator, ...] | None = None
+
+
+@dataclass(frozen=True)
+class VectorRangePlan:
+    """The rows within a distance of a query vector (`WHERE e <-> q < r`), through Faiss'
+    range search where a segment's index has one, exactly elsewhere.
+
+    `search` describes everything but the bound (query, filter, partitions, LIMIT, OFFSET,
+    projection); its `descending` orders the result. The bound is `f(distance) <comparison>
+    bound(params)` with f given by `transform` (see planner.logical.DistanceBound)."""
+
+    search: VectorTopKPlan
+    transform: tuple[tuple[str, float], ...]
+    comparison: str
+    bound: Evaluator
+    ordered: bool  # ORDER BY the distance; else the rows come in any order
 
 
 @dataclass(frozen=True)

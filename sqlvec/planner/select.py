@@ -26,6 +26,7 @@ from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
 from sqlvec.planner.rules import RULES
 from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import compile_value
+from sqlvec.planner.vector_aggregates import vector_aggregates
 from sqlvec.planner.vector_sql import normalize_functions, to_duckdb
 from sqlvec.types import TEXT, UNKNOWN
 
@@ -85,7 +86,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
-    statement = to_duckdb(statement.copy())
+    statement = to_duckdb(vector_aggregates(statement.copy(), specs))
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
     return DuckPlan(query, describe, names, relations, reads_catalog)
@@ -120,9 +121,7 @@ def _logical_plan(select: exp.Select, ctx: PlanContext) -> LogicalNode:
     node: LogicalNode = scan
     where = select.args.get("where")
     if where is not None:
-        if where.find(VectorDistance):
-            raise NotAVectorSearch("a vector operator in WHERE")
-        node = Filter(scan, where.this)
+        node = Filter(scan, where.this)  # a distance in it: the vector_range rule
     outputs = _outputs(select, scan)
     node = Project(node, outputs)
     order = select.args.get("order")

@@ -24,6 +24,11 @@ STATEMENTS = {
     "lateral": "EXPLAIN SELECT q.id, r.id FROM ex_plain q CROSS JOIN LATERAL "
     "(SELECT id FROM ex_hnsw ORDER BY embedding <-> q.embedding LIMIT 2) r",
     "scalar": "EXPLAIN SELECT grp, count(*) FROM ex_hnsw GROUP BY grp",
+    "range": "EXPLAIN SELECT id FROM ex_hnsw WHERE embedding <-> %(q)s < 1.5 "
+    "AND grp < 5 ORDER BY embedding <-> %(q)s LIMIT 5",
+    "partition_key": "EXPLAIN SELECT id FROM ex_key WHERE tenant IN ('a', 'b') AND grp > 2 "
+    "ORDER BY embedding <-> %s LIMIT 3",
+    "range_similarity": "EXPLAIN SELECT id FROM ex_plain WHERE 1 - (embedding <=> %s) >= 0.8",
 }
 
 
@@ -42,6 +47,15 @@ def conn(server: ServerProcess) -> psycopg.Connection:
             "WITH (segment_rows = 150)"
         )
     connection.execute("CREATE PARTITION p1 ON ex_hnsw")
+    connection.execute("DROP TABLE IF EXISTS ex_key")
+    connection.execute(
+        "CREATE COLLECTION ex_key (id BIGINT PRIMARY KEY, grp INT, tenant TEXT, "
+        "embedding VECTOR(4)) WITH (partition_key = 'tenant', num_partitions = 8)"
+    )
+    tenants = ", ".join(
+        f"({i}, {i % 10}, '{'abcd'[i % 4]}', '{text(v)}')" for i, v in enumerate(vectors)
+    )
+    connection.execute(f"INSERT INTO ex_key VALUES {tenants}")
     rows = ", ".join(f"({i}, {i % 10}, '{text(v)}')" for i, v in enumerate(vectors))
     connection.execute(f"INSERT INTO ex_hnsw VALUES {rows}")
     connection.execute(f"INSERT INTO ex_plain VALUES {rows.split('), (')[0]})")
@@ -53,7 +67,9 @@ def conn(server: ServerProcess) -> psycopg.Connection:
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 def test_explain_matches_golden_text(conn: psycopg.Connection, name: str) -> None:
     sql = STATEMENTS[name]
-    params = ("[1,0,0,0]",) if "%s" in sql else None
+    params: object = ("[1,0,0,0]",) if "%s" in sql else None
+    if "%(q)s" in sql:  # one parameter used twice: $1 in both places
+        params = {"q": "[1,0,0,0]"}
     plan = "\n".join(row[0] for row in conn.execute(sql, params).fetchall()) + "\n"
     path = GOLDEN / f"{name}.txt"
     if os.environ.get("SQLVEC_UPDATE_GOLDEN"):

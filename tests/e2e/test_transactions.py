@@ -394,3 +394,24 @@ def test_flush_and_compact_while_another_block_is_open(server: ServerProcess, ot
         conn.commit()
     assert other.execute("SELECT id FROM tx_flush ORDER BY id").fetchall() == [(2,), (3,)]
     assert sorted(r[0] for r in nearest(other, "tx_flush", FAR, 10)) == [2, 3]
+
+
+def test_partition_key_rows_in_a_block(server: ServerProcess, other) -> None:
+    """Rows of a partition-key collection go to their key's partition at COMMIT, not before."""
+    other.execute(
+        "CREATE COLLECTION tx_keyed (id BIGINT PRIMARY KEY, tenant TEXT, e VECTOR(2)) "
+        "WITH (partition_key = 'tenant', num_partitions = 4)"
+    )
+    insert = "INSERT INTO tx_keyed VALUES (1, 'a', '[0,0]'), (2, 'b', '[1,1]'), (3, NULL, '[2,2]')"
+    search = "SELECT id FROM tx_keyed WHERE tenant = %s ORDER BY e <-> '[0,0]' LIMIT 5"
+    with psycopg.connect(server.dsn) as conn:
+        conn.execute(insert)
+        assert [r[0] for r in conn.execute(search, ("a",))] == [1]  # its own rows, in the block
+        assert other.execute(search, ("a",)).fetchall() == []
+        conn.rollback()
+        assert count(other, "tx_keyed") == 0
+        conn.execute(insert)
+        conn.commit()
+    assert [r[0] for r in other.execute(search, ("b",))] == [2]
+    assert [r[0] for r in other.execute(search, ("a",))] == [1]
+    assert count(other, "tx_keyed") == 3

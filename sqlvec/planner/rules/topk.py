@@ -33,6 +33,8 @@ def vector_topk(plan: LogicalNode) -> LogicalNode:
     source = project.input
     if not isinstance(source, Scan | Filter):
         return plan
+    if isinstance(source, Filter) and source.predicate.find(VectorDistance):
+        return plan  # a distance in WHERE that vector_range did not take: DuckDB
     first = sort.keys[0]
     monotone = _monotone_distance(first.expression, first.descending)
     if monotone is None:

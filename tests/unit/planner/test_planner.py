@@ -150,7 +150,7 @@ def test_integer_division_truncates_toward_zero_as_postgres() -> None:
     [
         "SELECT id FROM docs ORDER BY embedding <-> '[1,2,3]', id LIMIT 1",
         "SELECT year, min(embedding <-> '[1,2,3]') FROM docs GROUP BY year",
-        "SELECT id FROM docs WHERE embedding <-> $1 < 0.5",
+        "SELECT id FROM docs WHERE embedding <-> $1 > 0.5",  # a lower bound: no range search
         "SELECT a.id FROM docs a JOIN docs b ON a.id = b.id ORDER BY a.embedding <=> b.embedding",
     ],
 )
