@@ -306,6 +306,15 @@ MACROS: dict[str, list[tuple[str, str]]] = {
         ),
     ],
     "pg_get_constraintdef": [("o", _DEFINITION), ("o, p", _DEFINITION)],
+    # information_schema._pg_expandarray: a set of (x element, n position) records; DuckDB
+    # zips the unnests of one select list as PostgreSQL does with set-returning functions.
+    "_pg_expandarray": [
+        (
+            "a",
+            "unnest(list_transform(range(len(a)), "
+            "lambda i: {'x': a[i + 1], 'n': CAST(i + 1 AS INTEGER)}))",
+        )
+    ],
 }
 
 
