@@ -9,8 +9,9 @@ from typing import Protocol
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.values import ParamTypes, parameter_index
+from sqlvec.planner.values import ParamTypes, declared_type, parameter_index
 from sqlvec.types import INT8, VECTOR, PgType
 
 
@@ -41,12 +42,22 @@ def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: Plan
             ctx.params.note(index, INT8)
         elif isinstance(parent, VectorDistance):
             ctx.params.note(index, VECTOR)
+        elif isinstance(parent, exp.Cast):
+            _note_cast(index, parent, ctx)  # `id = $2::INTEGER` (SQLAlchemy): $2 is int4
         elif isinstance(parent, _COMPARISONS):
             other = parent.expression if parent.this is parameter else parent.this
             column_type = _column_type(other, specs)
             if column_type is not None:
                 ctx.params.note(index, column_type)
         ctx.params.seen(index)
+
+
+def _note_cast(index: int, cast: exp.Cast, ctx: PlanContext) -> None:
+    try:
+        pg_type, _ = declared_type(cast.to)
+    except FeatureNotSupported:
+        return  # a type sqlvec does not store (regclass, ...): typed by DuckDB's description
+    ctx.params.note(index, pg_type)
 
 
 def _column_type(node: exp.Expr, specs: list[CollectionSpec]) -> PgType | None:

@@ -26,6 +26,7 @@ from sqlvec.floats import float4_text, float8_text
 from sqlvec.types import (
     ARRAY_TYPES,
     BOOL,
+    CHAR,
     FLOAT4,
     FLOAT8,
     INT2,
@@ -119,6 +120,8 @@ _BINARY_ENCODERS: dict[int, ValueEncoder] = {
     FLOAT4.oid: struct.Struct("!f").pack,
     FLOAT8.oid: struct.Struct("!d").pack,
     VECTOR_OID: _vector_binary,
+    # char_send: always one byte, a zero byte for '' (asyncpg, and SQLAlchemy over it, read that)
+    CHAR.oid: lambda value: _text_value(value)[:1] or b"\x00",
     **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
 }
 
