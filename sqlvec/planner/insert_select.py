@@ -26,11 +26,13 @@ def values_rows(select: exp.Expr) -> list[list[exp.Expr]]:
     """The rows to insert: the select list evaluated over each VALUES row, in order."""
     values = _values_source(select)
     assert isinstance(select, exp.Select)
-    alias = values.args["alias"]
-    columns = [c.name.lower() for c in alias.columns]
     rows = [list(r.expressions) if isinstance(r, exp.Tuple) else [r] for r in values.expressions]
-    if any(len(row) != len(columns) for row in rows):
+    if len({len(row) for row in rows}) != 1:
         raise FeatureNotSupported(_UNSUPPORTED)
+    alias = values.args.get("alias")
+    named = [c.name.lower() for c in alias.columns] if alias is not None else []
+    # Postgres names the columns of VALUES column1, column2, ... unless the alias renames them.
+    columns = named + [f"column{i}" for i in range(len(named) + 1, len(rows[0]) + 1)]
     rows = _ordered(rows, columns, select.args.get("order"))
     return [_project(select.expressions, dict(zip(columns, row, strict=True))) for row in rows]
 
@@ -42,8 +44,7 @@ def _values_source(select: exp.Expr) -> exp.Values:
         raise FeatureNotSupported(_UNSUPPORTED)
     source = select.args.get("from_") or select.args.get("from")
     values = source.this if isinstance(source, exp.From) else None
-    alias = values.args.get("alias") if isinstance(values, exp.Values) else None
-    if not isinstance(values, exp.Values) or alias is None or not alias.columns:
+    if not isinstance(values, exp.Values) or not values.expressions:
         raise FeatureNotSupported(_UNSUPPORTED)
     return values
 

@@ -138,7 +138,7 @@ PGJDBC_EXPECTED: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {
         ["is_array", "typtype", "typname", "oid"],
         [(False, "b", "vector", 16385)],
     ),
-    "42.5.5 getTables(null, public, items%, TABLE)": (
+    "42.5.5 getTables(null, public, items, TABLE)": (
         _GET_TABLES,
         [(None, "public", "items", "TABLE", None, "", "", "", "", "")],
     ),
@@ -154,7 +154,7 @@ PGJDBC_EXPECTED: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {
             ("{oid}", 3, "embedding", "items", "public", True, None),
         ],
     ),
-    "42.7.13 getTables(null, public, %, TABLE)": (
+    "42.7.13 getTables(null, public, items, TABLE)": (
         [name.upper() for name in _GET_TABLES],
         [("sqlvec", "public", "items", "TABLE", None, "", "", "", "", "")],
     ),

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from sqlvec.testing import ServerProcess
@@ -106,3 +107,7 @@ def test_pgjdbc_bad_vector_parameter_is_an_error(server: ServerProcess) -> None:
     result = _java(server, "jdbc_bad", lines)
     assert result.returncode != 0
     assert "expected 3 dimensions, not 2" in result.stderr
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        # the first batch row went in before the bad one (statements commit one by one)
+        assert conn.execute("SELECT id FROM jdbc_bad").fetchall() == [(1,)]
+        conn.execute("DROP TABLE jdbc_bad")

@@ -209,3 +209,44 @@ def test_asyncpg_async_engine(server: ServerProcess) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def test_insert_select_from_values_statement(server: ServerProcess) -> None:
+    """The statement insertmanyvalues sends, and the INSERT ... SELECT forms sqlvec refuses."""
+    import psycopg
+
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS sa_values")
+        conn.execute("CREATE TABLE sa_values (id SERIAL PRIMARY KEY, t TEXT, e vector(2))")
+        try:
+            rows = conn.execute(
+                "INSERT INTO sa_values (t, e) SELECT p0::VARCHAR, p1::VECTOR(2) FROM "
+                "(VALUES (%s, %s, 1), ('b', '[2,2]', 0), (%s, '[3,3]', 2)) "
+                "AS imp_sen(p0, p1, sen_counter) ORDER BY sen_counter DESC RETURNING id, t",
+                ["a", "[1,1]", "c"],
+            ).fetchall()
+            assert rows == [(1, "c"), (2, "a"), (3, "b")]  # inserted in ORDER BY order
+            conn.execute("INSERT INTO sa_values (t, e) SELECT * FROM (VALUES ('d', '[4,4]')) v")
+            row = conn.execute("SELECT t, e FROM sa_values WHERE id = 4").fetchone()
+            assert row == ("d", "[4,4]")
+            refused = [
+                "INSERT INTO sa_values (t, e) SELECT t, e FROM sa_values",
+                "INSERT INTO sa_values (t, e) SELECT a, b FROM (VALUES ('x', '[1,1]')) v(a, b) "
+                "WHERE a = 'x'",
+                "INSERT INTO sa_values (t, e) SELECT a, b FROM (VALUES ('x', '[1,1]', 'z')) "
+                "v(a, b, n) ORDER BY n",
+            ]
+            for sql in refused:
+                with pytest.raises(psycopg.errors.FeatureNotSupported):
+                    conn.execute(sql)
+            with pytest.raises(psycopg.errors.UndefinedColumn):
+                conn.execute(
+                    "INSERT INTO sa_values (t, e) SELECT a, nope FROM (VALUES (1, 2)) v(a, b)"
+                )
+            with pytest.raises(psycopg.errors.DataException):
+                conn.execute(
+                    "INSERT INTO sa_values (t, e) SELECT a, b FROM (VALUES ('x', '[1]')) v(a, b)"
+                )
+            assert conn.execute("SELECT count(*) FROM sa_values").fetchone() == (4,)
+        finally:
+            conn.execute("DROP TABLE sa_values")
