@@ -34,6 +34,7 @@ CHAR_TYPE = f"{PREFIX}.pgchar"
 _CHAR_VALUES = ["", *(chr(c) for c in range(0x20, 0x7F))]
 OWNER_OID = 10  # the one role, as PostgreSQL's bootstrap superuser
 CONSTRAINT_OFFSET = 63  # a collection's primary key constraint: its pg_class OID + this
+ATTRDEF_OFFSET = 32  # the pg_attrdef row of column n: its pg_class OID + this + n
 DATABASE_OID = 16384
 TABLESPACE_OID = 1663
 HEAP_AM = 2
@@ -184,6 +185,7 @@ DYNAMIC = (
     "pg_attribute",
     "pg_index",
     "pg_constraint",
+    "pg_attrdef",
     "sqlvec_definitions",
     "sqlvec_relation_names",
     "sqlvec_index_columns",
@@ -306,6 +308,15 @@ MACROS: dict[str, list[tuple[str, str]]] = {
         ),
     ],
     "pg_get_constraintdef": [("o", _DEFINITION), ("o, p", _DEFINITION)],
+    # information_schema._pg_expandarray: a set of (x element, n position) records; DuckDB
+    # zips the unnests of one select list as PostgreSQL does with set-returning functions.
+    "_pg_expandarray": [
+        (
+            "a",
+            "unnest(list_transform(range(len(a)), "
+            "lambda i: {'x': a[i + 1], 'n': CAST(i + 1 AS INTEGER)}))",
+        )
+    ],
 }
 
 
@@ -487,19 +498,31 @@ class PgCatalog:
         _insert(cursor, "sqlvec_settings", sorted(settings.items()))
         opclasses = [
             (
-                16420 + i,
-                _INDEX_AMS["hnsw"],
+                _opclass_oid(am, metric),
+                am,
                 name,
                 types.PUBLIC_NAMESPACE,
                 OWNER_OID,
                 0,
                 16385,
-                i == 0,
+                # pgvector: ivfflat's vector_l2_ops is the default, hnsw has none, so
+                # SQLAlchemy reflects the operator class (postgresql_ops) as PostgreSQL does.
+                am == _INDEX_AMS["ivfflat"] and metric == "l2",
                 0,
             )
-            for i, name in enumerate(_METRIC_OPCLASS.values())
+            for am in _INDEX_AMS.values()
+            for metric, name in _METRIC_OPCLASS.items()
         ]
         _insert(cursor, "pg_opclass", opclasses)
+
+
+def _opclass_oid(am: int, metric: str) -> int:
+    """One vector operator class per index access method and metric."""
+    return (
+        16420
+        + (am - _INDEX_AMS["hnsw"]) * len(_METRIC_OPCLASS)
+        + list(_METRIC_OPCLASS).index(metric if metric in _METRIC_OPCLASS else "l2")
+    )
 
 
 def relation_oid(name: str) -> int:
@@ -544,9 +567,9 @@ def _collection_rows(
                 row.storage if row else "x",
                 "",
                 not_null,
+                column.generated,  # atthasdef: the nextval() default below
                 False,
-                False,
-                "d" if column.generated else "",
+                "",
                 "",
                 False,
                 True,
@@ -558,6 +581,8 @@ def _collection_rows(
                 None,
             )
         )
+        if column.generated:
+            rows["pg_attrdef"].append(_serial_default(oid, number, spec.name, column.name))
     key = spec.id_column
     key_number = spec.columns.index(key) + 1
     pkey = f"{spec.name}_pkey"
@@ -605,9 +630,11 @@ def _collection_rows(
         number = spec.columns.index(spec.column(column_name)) + 1
         index_oid = oid + 1 + number
         am = _INDEX_AMS.get(index.type, _INDEX_AMS["faiss"])
-        rows["pg_class"].append(_class_row(index_oid, index.name, ns, "i", am, 1))
-        rows["pg_index"].append(_index_row(index_oid, oid, number, False))
-        params = ", ".join(f"{k}={v}" for k, v in index.params.items())
+        options = [f"{k}={v}" for k, v in index.params.items()]
+        rows["pg_class"].append(_class_row(index_oid, index.name, ns, "i", am, 1, options))
+        opclass = _opclass_oid(am, index.metric)
+        rows["pg_index"].append(_index_row(index_oid, oid, number, False, opclass))
+        params = ", ".join(options)
         definition = (
             f"CREATE INDEX {_quote(index.name)} ON {table} USING {index.type} "
             f"({_quote(column_name)} {_METRIC_OPCLASS.get(index.metric, 'vector_l2_ops')})"
@@ -617,8 +644,22 @@ def _collection_rows(
         rows["sqlvec_index_columns"].append((index_oid, 1, column_name))
 
 
+def _serial_default(table: int, number: int, table_name: str, column: str) -> tuple[Any, ...]:
+    """A generated column as PostgreSQL shows a SERIAL one: a nextval() default of the sequence
+    `<table>_<column>_seq`, so SQLAlchemy reflects `autoincrement` and pgjdbc
+    `IS_AUTOINCREMENT`. (sqlvec keeps no sequence relation; the name is only shown.)"""
+    sequence = _quote(f"{table_name}_{column}_seq").replace("'", "''")
+    return (table + ATTRDEF_OFFSET + number, table, number, f"nextval('{sequence}'::regclass)")
+
+
 def _class_row(
-    oid: int, name: str, namespace: int, kind: str, am: int, columns: int
+    oid: int,
+    name: str,
+    namespace: int,
+    kind: str,
+    am: int,
+    columns: int,
+    options: list[str] | None = None,
 ) -> tuple[Any, ...]:
     return (
         oid,
@@ -652,12 +693,14 @@ def _class_row(
         0,
         0,
         None,
-        None,
+        options,  # reloptions: an index's WITH (...)
         None,
     )
 
 
-def _index_row(oid: int, table: int, column: int, primary: bool) -> tuple[Any, ...]:
+def _index_row(
+    oid: int, table: int, column: int, primary: bool, opclass: int = 0
+) -> tuple[Any, ...]:
     return (
         oid,
         table,
@@ -676,7 +719,7 @@ def _index_row(oid: int, table: int, column: int, primary: bool) -> tuple[Any, .
         False,
         [column],
         [0],
-        [0],
+        [opclass],
         [0],
         None,
         None,

@@ -9,8 +9,9 @@ from typing import Protocol
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.values import ParamTypes, operand_type, parameter_index
+from sqlvec.planner.values import ParamTypes, declared_type, operand_type, parameter_index
 from sqlvec.types import INT8, PgType
 
 
@@ -45,12 +46,22 @@ def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: Plan
         elif isinstance(parent, VectorDistance):
             other = parent.expression if parent.this is parameter else parent.this
             ctx.params.note(index, _column_type(other, specs) or operand_type(parent))
+        elif isinstance(parent, exp.Cast):
+            _note_cast(index, parent, ctx)  # `id = $2::INTEGER` (SQLAlchemy): $2 is int4
         elif isinstance(parent, _COMPARISONS):
             other = parent.expression if parent.this is parameter else parent.this
             column_type = _column_type(other, specs)
             if column_type is not None:
                 ctx.params.note(index, column_type)
         ctx.params.seen(index)
+
+
+def _note_cast(index: int, cast: exp.Cast, ctx: PlanContext) -> None:
+    try:
+        pg_type, _ = declared_type(cast.to)
+    except FeatureNotSupported:
+        return  # a type sqlvec does not store (regclass, ...): typed by DuckDB's description
+    ctx.params.note(index, pg_type)
 
 
 def _column_type(node: exp.Expr, specs: list[CollectionSpec]) -> PgType | None:

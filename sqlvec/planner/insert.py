@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from sqlvec.errors import FeatureNotSupported, SyntaxError, UndefinedColumn, UndefinedTable
 from sqlvec.planner.context import PlanContext
+from sqlvec.planner.insert_select import values_rows
 from sqlvec.planner.logical import Output
 from sqlvec.planner.plans import InsertPlan
 from sqlvec.planner.projection import ProjectionBuilder
@@ -28,12 +29,8 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
             raise UndefinedColumn(f'column "{name}" of relation "{spec.name}" does not exist')
     if node.args.get("conflict"):
         raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported yet")
-    values = node.expression
-    if not isinstance(values, exp.Values):
-        raise FeatureNotSupported("INSERT ... SELECT is not supported yet; use VALUES")
     rows = []
-    for row in values.expressions:
-        items = row.expressions if isinstance(row, exp.Tuple) else [row]
+    for items in _source_rows(node.expression):
         if len(items) > len(names):
             raise SyntaxError("INSERT has more expressions than target columns")
         if len(items) < len(names):
@@ -56,3 +53,11 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
                 outputs.append(Output(output_name(item), inner))
         projection = ProjectionBuilder(spec, ctx.params, None).build(tuple(outputs))
     return InsertPlan(spec.name, names, tuple(rows), projection, node.args.get("partition_tag"))
+
+
+def _source_rows(source: exp.Expr) -> list[list[exp.Expr]]:
+    if isinstance(source, exp.Values):
+        return [
+            list(r.expressions) if isinstance(r, exp.Tuple) else [r] for r in source.expressions
+        ]
+    return values_rows(source)  # INSERT ... SELECT ... FROM (VALUES ...) (SQLAlchemy)

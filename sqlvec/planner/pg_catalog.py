@@ -139,10 +139,15 @@ def _column(column: exp.Column) -> exp.Expr:
 
 
 def _dot(node: exp.Dot) -> exp.Expr:
-    # pg_catalog.version(), pg_catalog.format_type(...) -> the bare function
-    this = node.this
-    if isinstance(this, exp.Identifier | exp.Column) and this.name.lower() == "pg_catalog":
-        return node.expression
+    # pg_catalog.version(), pg_catalog.format_type(...) -> the bare function;
+    # information_schema._pg_expandarray(...) (pgjdbc's getPrimaryKeys) -> sqlvec's macro
+    this, function = node.this, node.expression
+    if not isinstance(this, exp.Identifier | exp.Column):
+        return node
+    if this.name.lower() == "pg_catalog":
+        return function
+    if this.name.lower() == "information_schema" and isinstance(function, exp.Anonymous):
+        return function if str(function.this).lower() in _FUNCTIONS else node
     return node
 
 

@@ -202,8 +202,8 @@ def output_name(node: exp.Expr) -> str:
         return str(node.this).lower()
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return output_name(node.expression)  # pg_catalog.version()
-    if isinstance(node, exp.Func):
-        return _function_output_name(node)
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Connector):
+        return _function_output_name(node)  # AND/OR are Funcs to sqlglot, not to Postgres
     return "?column?"
 
 

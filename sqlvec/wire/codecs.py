@@ -28,6 +28,7 @@ from sqlvec.types import (
     ARRAY_TYPES,
     BIT,
     BOOL,
+    CHAR,
     FLOAT4,
     FLOAT8,
     HALFVEC_OID,
@@ -137,6 +138,8 @@ _BINARY_ENCODERS: dict[int, ValueEncoder] = {
     HALFVEC_OID: _halfvec_binary,
     SPARSEVEC_OID: sparse.encode_binary,
     **dict.fromkeys(_BIT_OIDS, bits.encode_binary),
+    # char_send: always one byte, a zero byte for '' (asyncpg, and SQLAlchemy over it, read that)
+    CHAR.oid: lambda value: _text_value(value)[:1] or b"\x00",
     **dict.fromkeys(_TEXT_TYPE_OIDS, _text_value),
 }
 

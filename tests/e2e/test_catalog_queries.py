@@ -101,3 +101,92 @@ def test_catalog_follows_ddl(catalog_conn: psycopg.Connection) -> None:
     finally:
         catalog_conn.execute("DROP TABLE ddl_follow")
     assert catalog_conn.execute(sql).fetchall() == []
+
+
+PGJDBC_QUERIES = Path(__file__).parent / "catalog_queries" / "pgjdbc.sql"
+
+
+def _pgjdbc_queries() -> dict[str, tuple[str, dict[str, str]]]:
+    """label -> (SQL in psycopg's placeholder style, its parameters)."""
+    parts = re.split(r"^-- (pgjdbc .*)$", PGJDBC_QUERIES.read_text(), flags=re.M)
+    queries = {}
+    for label, body in zip(parts[1::2], parts[2::2], strict=True):
+        params: dict[str, str] = {}
+        match = re.match(r"\s*-- params: (.*)\n", body)
+        if match:
+            params = {f"p{i}": v for i, v in enumerate(match[1].split(", "), start=1)}
+            body = body[match.end() :]
+        sql = re.sub(r"\$(\d+)", r"%(p\1)s", body.strip().replace("%", "%%"))
+        queries[label] = (sql, params)
+    return queries
+
+
+_GET_COLUMNS = [
+    *("nspname", "relname", "attname", "atttypid", "attnotnull", "atttypmod", "attlen"),
+    *("typtypmod", "attnum", "attidentity", "attgenerated", "adsrc", "description"),
+    *("typbasetype", "typtype"),
+]
+_GET_TABLES = [
+    *("table_cat", "table_schem", "table_name", "table_type", "remarks", "type_cat"),
+    *("type_schem", "type_name", "self_referencing_col_name", "ref_generation"),
+]
+_GET_PRIMARY_KEYS = ["table_cat", "table_schem", "table_name", "column_name", "key_seq", "pk_name"]
+# PostgreSQL's column names (unquoted aliases fold to lower case) and the rows pgjdbc reads.
+PGJDBC_EXPECTED: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {
+    "42.5.5 TypeInfoCache.getPGType(name)": (["oid", "typname"], [(16385, "vector")]),
+    "42.5.5 TypeInfoCache.getPGType(oid)": (
+        ["is_array", "typtype", "typname", "oid"],
+        [(False, "b", "vector", 16385)],
+    ),
+    "42.5.5 getTables(null, public, items, TABLE)": (
+        _GET_TABLES,
+        [(None, "public", "items", "TABLE", None, "", "", "", "", "")],
+    ),
+    "42.5.5 getColumns(null, public, items, %)": (_GET_COLUMNS, []),
+    "42.5.5 getPrimaryKeys(null, public, items)": (
+        _GET_PRIMARY_KEYS,
+        [(None, "public", "items", "id", 1, "items_pkey")],
+    ),
+    "42.7.13 ResultSetMetaData.isNullable": (
+        ["oid", "attnum", "attname", "relname", "nspname", "?column?", "?column?"],
+        [
+            ("{oid}", 1, "id", "items", "public", True, None),
+            ("{oid}", 3, "embedding", "items", "public", True, None),
+        ],
+    ),
+    "42.7.13 getTables(null, public, items, TABLE)": (
+        [name.upper() for name in _GET_TABLES],
+        [("sqlvec", "public", "items", "TABLE", None, "", "", "", "", "")],
+    ),
+    "42.7.13 Connection.getCatalog": (["current_catalog"], [("sqlvec",)]),
+    "42.7.13 getColumns(null, public, items, %)": (["current_database", *_GET_COLUMNS], []),
+    "42.7.13 getPrimaryKeys(null, public, items)": (
+        [name.upper() for name in _GET_PRIMARY_KEYS],
+        [("sqlvec", "public", "items", "id", 1, "items_pkey")],
+    ),
+}
+# getColumns: id bigint, category text NOT NULL, embedding vector(3) (typmod 3)
+_COLUMN_ROWS = [
+    ("public", "items", "id", 20, True, -1, 8, -1, 1, None, None, None, None, 0, "b"),
+    ("public", "items", "category", 25, True, -1, -1, -1, 2, None, None, None, None, 0, "b"),
+    ("public", "items", "embedding", 16385, True, 3, -1, -1, 3, None, None, None, None, 0, "b"),
+]
+
+
+def test_pgjdbc_catalog_queries_answer_like_postgres(catalog_conn: psycopg.Connection) -> None:
+    oid = catalog_conn.execute("SELECT 'items'::regclass::oid").fetchone()[0]
+    queries = _pgjdbc_queries()
+    assert list(queries) == ["pgjdbc " + label for label in PGJDBC_EXPECTED]
+    for label, (names, rows) in PGJDBC_EXPECTED.items():
+        sql, params = queries["pgjdbc " + label]
+        cursor = catalog_conn.execute(sql.replace("{oid}", str(oid)), params)
+        assert cursor.description is not None
+        assert [c.name for c in cursor.description] == names, label
+        got = cursor.fetchall()
+        if "getColumns" in label:
+            rows = [("sqlvec", *r) if "42.7" in label else r for r in _COLUMN_ROWS]
+        assert got == [tuple(oid if v == "{oid}" else v for v in r) for r in rows], label
+    # getColumns' types are the ones pgjdbc reads with getInt/getBoolean/getString
+    cursor = catalog_conn.execute(*queries["pgjdbc 42.5.5 getColumns(null, public, items, %)"])
+    assert cursor.description is not None
+    assert [c.type_code for c in cursor.description][3:11] == [26, 16, 23, 21, 23, 20, 18, 18]
