@@ -55,6 +55,51 @@ class Snapshot:
     vectors: dict[str, np.ndarray]
 
 
+class DenseIdTable:
+    """Position of each id by direct indexing, while ids are small non-negative integers
+    (generated ids, or ids given as 0..n): a kNN result's 10 ids map to positions with one
+    numpy take instead of 10 dictionary lookups. Turned off for good (until COMPACT) by an id
+    that would make the table much larger than the rows."""
+
+    SLACK = 4  # the table may be this many times the rows (plus a floor) before it is given up
+    FLOOR = 1 << 16
+
+    def __init__(self) -> None:
+        self._table: np.ndarray | None = np.full(0, -1, dtype=np.int64)
+        self._rows = 0
+
+    def add(self, ids: np.ndarray, start: int) -> None:
+        if self._table is None or len(ids) == 0:
+            return
+        self._rows += len(ids)
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= self.SLACK * self._rows + self.FLOOR:
+            self._table = None
+            return
+        if high >= len(self._table):
+            grown = np.full(max(high + 1, 2 * len(self._table)), -1, dtype=np.int64)
+            grown[: len(self._table)] = self._table
+            self._table = grown
+        self._table[ids] = np.arange(start, start + len(ids), dtype=np.int64)
+
+    def remove(self, ids: np.ndarray) -> None:
+        if self._table is not None and len(ids):
+            self._table[ids] = -1
+
+    def lookup(self, ids: Sequence[int] | np.ndarray) -> np.ndarray | None:
+        """Positions (-1 for unknown ids), or None when the table is off."""
+        table = self._table
+        if table is None:
+            return None
+        wanted = np.asarray(ids, dtype=np.int64)
+        inside = (wanted >= 0) & (wanted < len(table))
+        if inside.all():
+            return table[wanted]
+        if len(table) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        return np.where(inside, table[np.where(inside, wanted, 0)], -1)
+
+
 class CollectionRows:
     def __init__(self, spec: CollectionSpec) -> None:
         self.spec = spec
@@ -67,6 +112,7 @@ class CollectionRows:
             c.name: [] for c in spec.columns if not c.is_vector and not c.primary_key
         }
         self._position_of: dict[int, int] = {}
+        self._dense = DenseIdTable()
         self._partition = GrowableArray(np.int16)  # partition code of each row
         self._deleted = GrowableArray(np.bool_)
         self.deleted_count = 0
@@ -100,6 +146,7 @@ class CollectionRows:
                     self._normalized[name].append(normalize_rows(matrix))
             self._ids.append(ids)
             self._position_of.update(zip(ids.tolist(), range(start, start + len(ids)), strict=True))
+            self._dense.add(ids, start)
             return np.arange(start, start + len(ids), dtype=np.int64)
 
     def snapshot(self) -> Snapshot:
@@ -119,6 +166,9 @@ class CollectionRows:
 
     def lookup(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Position of each id, -1 where there is no live row with that id."""
+        dense = self._dense.lookup(ids)
+        if dense is not None:
+            return dense
         if len(ids) < _BULK_LOOKUP:
             return np.array([self._position_of.get(int(i), -1) for i in ids], dtype=np.int64)
         wanted = np.asarray(ids, dtype=np.int64)
@@ -172,6 +222,7 @@ class CollectionRows:
             ids = self._ids.view()[fresh].tolist()
             for row_id in ids:
                 self._position_of.pop(row_id, None)
+            self._dense.remove(np.asarray(ids, dtype=np.int64))
             self.deleted_count += len(fresh)
 
     def update(self, positions: np.ndarray, column: str, values: Sequence[Any]) -> None:

@@ -229,7 +229,8 @@ def _merged(
         positions = positions[positions < len(deleted)]
         reached_by_index += len(positions)
         found.append(positions)
-    candidates = np.unique(np.concatenate(found))
+    # Each row is in one segment and each index returns an id once: no duplicates to drop.
+    candidates = np.concatenate(found) if len(found) > 1 else found[0]
     distances = pairwise(vectors[candidates], request.query, request.metric)
     keys = np.where(np.isnan(distances), np.inf, distances)
     order = np.lexsort((candidates, keys))[: request.k]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,24 @@ class BuiltIndex:
         self.index = index
         # NSG keeps its search length on the index object, not in per-call parameters.
         self._nsg_lock = threading.Lock()
+        # Found once: downcasting and IVF extraction cost microseconds on every search.
+        self._family = _family(index)
+        self.nlist = _nlist(index, definition)
+        # Parameters of unfiltered searches, by (ef_search, nprobe, k): read-only once made.
+        self._plain_params: dict[tuple[int, int, int], faiss.SearchParameters | None] = {}
+
+    def _parameters(
+        self, settings: SearchSettings, k: int, selector: faiss.IDSelector | None
+    ) -> faiss.SearchParameters | None:
+        if selector is not None:
+            return _search_parameters(self._family, self.nlist, settings, k, selector)
+        key = (settings.ef_search or 0, settings.nprobe or 0, k)
+        params = self._plain_params.get(key)
+        if params is None and key not in self._plain_params:
+            params = _search_parameters(self._family, self.nlist, settings, k, None)
+            if len(self._plain_params) < 256:
+                self._plain_params[key] = params
+        return params
 
     @property
     def ntotal(self) -> int:
@@ -60,7 +79,7 @@ class BuiltIndex:
         if kind == "nsg" or (self.definition.binary and kind == "ivf_flat"):
             return self._search_filtering(queries, k, settings, excluded, included)
         selector = _including(included) if included is not None else _excluding(excluded)
-        params = _search_parameters(self.index, settings, k, selector)
+        params = self._parameters(settings, k, selector)
         scores, labels = self.index.search(queries, k, params=params)
         found = labels[0] >= 0
         return scores[0][found], labels[0][found]
@@ -76,7 +95,7 @@ class BuiltIndex:
             return np.array([np.pad(r, (0, k - len(r)), constant_values=-1) for r in rows])
         data = self._prepared(queries)
         k = min(k, self.ntotal)
-        params = _search_parameters(self.index, settings, k, _excluding(excluded))
+        params = self._parameters(settings, k, _excluding(excluded))
         return self.index.search(data, k, params=params)[1]
 
     def range_search(
@@ -93,7 +112,7 @@ class BuiltIndex:
         if self.definition.metric == "cosine":
             queries = normalize_rows(queries)
         selector = _including(included) if included is not None else _excluding(excluded)
-        params = _search_parameters(self.index, settings, 1, selector)
+        params = self._parameters(settings, 1, selector)
         _, _, labels = self.index.range_search(queries, radius, params=params)
         return labels[labels >= 0]
 
@@ -186,10 +205,7 @@ def deserialize(definition: IndexDef, data: bytes | memoryview) -> BuiltIndex:
 
 
 def nlist_of(built: BuiltIndex) -> int | None:
-    if built.definition.binary:
-        return int(built.index.nlist) if built.definition.type == "ivf_flat" else None
-    ivf = faiss.try_extract_index_ivf(built.index)
-    return None if ivf is None else int(ivf.nlist)
+    return built.nlist
 
 
 def _configure_build(index: faiss.Index, definition: IndexDef) -> None:
@@ -243,28 +259,40 @@ def _including(included: np.ndarray) -> faiss.IDSelector:
     return selector
 
 
-def _search_parameters(
-    index: faiss.Index, settings: SearchSettings, k: int, selector: faiss.IDSelector | None
-) -> faiss.SearchParameters | None:
+def _family(index: faiss.Index) -> str:
+    """Which search parameters an index takes: hnsw, ivf, binary or plain."""
     if isinstance(index, faiss.IndexBinaryIDMap2):
         inner = faiss.downcast_IndexBinary(index.index)
     elif isinstance(index, faiss.IndexIDMap2):
         inner = faiss.downcast_index(index.index)
     else:
         inner = index
-    if isinstance(inner, faiss.IndexBinaryHNSW):
+    if isinstance(inner, faiss.IndexBinaryHNSW | faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(inner, faiss.IndexBinary):
+        return "binary"
+    return "ivf" if faiss.try_extract_index_ivf(index) is not None else "plain"
+
+
+def _nlist(index: faiss.Index, definition: IndexDef) -> int | None:
+    if definition.binary:
+        return int(index.nlist) if definition.type == "ivf_flat" else None
+    ivf = faiss.try_extract_index_ivf(index)
+    return None if ivf is None else int(ivf.nlist)
+
+
+def _search_parameters(
+    family: str, nlist: int | None, settings: SearchSettings, k: int, selector: Any
+) -> faiss.SearchParameters | None:
+    params: faiss.SearchParameters
+    if family == "hnsw":
         params = faiss.SearchParametersHNSW()
         params.efSearch = max(settings.ef_search or DEFAULT_EF_SEARCH, k)
-    elif isinstance(inner, faiss.IndexBinary):
-        params = faiss.SearchParameters()
-    elif faiss.try_extract_index_ivf(index) is not None:
+    elif family == "ivf":
+        assert nlist is not None
         params = faiss.SearchParametersIVF()
-        ivf = faiss.try_extract_index_ivf(index)
-        params.nprobe = min(settings.nprobe or DEFAULT_NPROBE, int(ivf.nlist))
-    elif isinstance(inner, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW()
-        params.efSearch = max(settings.ef_search or DEFAULT_EF_SEARCH, k)
-    elif selector is not None:
+        params.nprobe = min(settings.nprobe or DEFAULT_NPROBE, nlist)
+    elif family == "binary" or selector is not None:
         params = faiss.SearchParameters()
     else:
         return None
