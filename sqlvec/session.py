@@ -29,6 +29,7 @@ from sqlvec.errors import (
     SyntaxError,
 )
 from sqlvec.planner.plans import OutputColumn, Plan
+from sqlvec.session_cancel import RunningStatement
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
 from sqlvec.settings import SERVER_VERSION
@@ -76,6 +77,7 @@ class Session:
         self._objects = SessionObjects(self._statements, self._portals)
         self._user = "sqlvec"
         self._database = "sqlvec"
+        self._running = RunningStatement()  # what a CancelRequest or statement_timeout stops
 
     # QueryHandler: connection
 
@@ -93,8 +95,13 @@ class Session:
         return self._backend_key
 
     def terminate(self) -> None:
+        self._running.end()
         self._statements.clear()
         self._portals.clear()
+
+    def cancel(self) -> None:
+        """A CancelRequest with this session's key: stop the statement running now, if any."""
+        self._running.cancel()
 
     # simple query
 
@@ -236,12 +243,16 @@ class Session:
         assert prepared.plan is not None
         node = prepared.plan.node
         settings = self._session.search_settings()
-        work = lambda: execute(self._engine, node, params, settings)  # noqa: E731
-        if is_quick(self._engine, node):
-            # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
-            outcome = work()
-        else:
-            outcome = await self._off_loop(work)
+        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
+        work = lambda: scope.run(lambda: execute(self._engine, node, params, settings))  # noqa: E731
+        try:
+            if is_quick(self._engine, node):
+                # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
+                outcome = work()
+            else:
+                outcome = await self._off_loop(work)
+        finally:
+            self._running.end()
         if not outcome.tag.startswith("SELECT"):
             self._session.wrote()
         return outcome
@@ -252,8 +263,11 @@ class Session:
         prepared = self._fresh(prepared)
         assert prepared.plan is not None
         settings = self._session.search_settings()
+        # The COPY's steps run in one scope, which lasts until the next statement begins.
+        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
+        off_loop = lambda work: self._off_loop(lambda: scope.run(work))  # noqa: E731
         return copy_stream(
-            self._engine, prepared.plan.node, params, settings, self._off_loop, self._session.wrote
+            self._engine, prepared.plan.node, params, settings, off_loop, self._session.wrote
         )
 
     def _columns(self, prepared: Prepared) -> list[ColumnDesc] | None:

@@ -14,7 +14,7 @@ from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import InFailedTransaction, NoActiveSqlTransaction, Notice
 from sqlvec.parser.nodes import DefaultValue, ResetVariable, Savepoint, SetVariable, Show
 from sqlvec.planner.plans import OutputColumn
-from sqlvec.settings import Settings, normalize_value
+from sqlvec.settings import STARTUP_SETTINGS, Settings, normalize_value
 from sqlvec.types import TEXT
 from sqlvec.wire.handler import TransactionStatus
 
@@ -41,7 +41,7 @@ class SessionStatements:
         self._before_local: dict[str, str] = {}
 
     def startup(self, params: dict[str, str], user: str) -> dict[str, str]:
-        for name in ("application_name", "client_encoding", "datestyle", "timezone"):
+        for name in STARTUP_SETTINGS:
             for key, value in params.items():
                 if key.lower() == name:
                     self.settings.set(name, normalize_value(name, value))

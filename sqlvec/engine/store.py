@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from sqlvec.engine.cancel import interruptible
 from sqlvec.engine.catalog import CollectionSpec
 
 DATABASE_FILE = "sqlvec.duckdb"
@@ -117,9 +118,12 @@ class Store:
         with self._transaction() as cursor:
             cursor.register("sqlvec_rows", table)
             try:
-                cursor.execute(
-                    f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
-                )
+                # Interruptible up to COMMIT: a cancel rolls the whole insert back.
+                with interruptible(cursor):
+                    cursor.execute(
+                        f"INSERT INTO {base_table(spec.name)} ({names}) "
+                        f"SELECT {names} FROM sqlvec_rows"
+                    )
             finally:
                 cursor.unregister("sqlvec_rows")
             cursor.execute(
@@ -270,7 +274,7 @@ class Store:
         `relations` are Arrow tables the statement reads by name (table functions' results).
         """
         cursor = self.cursor()
-        with _registered(cursor, relations or {}):
+        with _registered(cursor, relations or {}), interruptible(cursor):
             cursor.execute(sql, list(params))
             if cursor.description is None:
                 return [], []
@@ -282,7 +286,7 @@ class Store:
     ) -> pa.Table:
         """Run a query and return its rows as an Arrow table (bulk results for relations)."""
         cursor = self.cursor()
-        with _registered(cursor, relations or {}):
+        with _registered(cursor, relations or {}), interruptible(cursor):
             return cursor.sql(sql, params=list(params)).to_arrow_table()
 
     def describe(
