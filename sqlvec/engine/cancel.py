@@ -77,6 +77,12 @@ class CancelScope:
     def ended(self) -> bool:
         return self._ended
 
+    @property
+    def in_duckdb(self) -> bool:
+        """Whether a cursor of this statement is inside an interruptible section now."""
+        with self._lock:
+            return bool(self._cursors)
+
     def check(self) -> None:
         """Raise 57014 when the statement was cancelled."""
         if self._reason is not None and not self._ended:

@@ -115,17 +115,13 @@ class Store:
     def insert(self, spec: CollectionSpec, table: pa.Table, next_id: int) -> None:
         """Insert rows and advance the id counter in one transaction."""
         names = ", ".join(quote_identifier(name) for name in table.column_names)
-        with self._transaction() as cursor:
-            cursor.register("sqlvec_rows", table)
-            try:
-                # Interruptible up to COMMIT: a cancel rolls the whole insert back.
-                with interruptible(cursor):
-                    cursor.execute(
-                        f"INSERT INTO {base_table(spec.name)} ({names}) "
-                        f"SELECT {names} FROM sqlvec_rows"
-                    )
-            finally:
-                cursor.unregister("sqlvec_rows")
+        # Registered outside the transaction: an aborted one refuses to unregister.
+        with _registered(self.cursor(), {"sqlvec_rows": table}), self._transaction() as cursor:
+            # Interruptible up to COMMIT: a cancel rolls the whole insert back.
+            with interruptible(cursor):
+                cursor.execute(
+                    f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
+                )
             cursor.execute(
                 f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = ? WHERE name = ?",
                 [next_id, spec.name],
@@ -157,15 +153,11 @@ class Store:
             for name in table.column_names
             if name != spec.id_column.name
         )
-        with self._transaction() as cursor:
-            cursor.register("sqlvec_updates", table)
-            try:
-                cursor.execute(
-                    f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
-                    f"WHERE {base_table(spec.name)}.{key} = u.{key}"
-                )
-            finally:
-                cursor.unregister("sqlvec_updates")
+        with _registered(self.cursor(), {"sqlvec_updates": table}), self._transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
+                f"WHERE {base_table(spec.name)}.{key} = u.{key}"
+            )
 
     def load_rows(self, spec: CollectionSpec) -> pa.Table:
         names = ", ".join(quote_identifier(c.name) for c in spec.columns)
