@@ -27,6 +27,8 @@ class Server:
         self._listener: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._next_process_id = 1000
+        # Live sessions by their BackendKeyData, for CancelRequests.
+        self._sessions: dict[tuple[int, int], Session] = {}
 
     async def start(self) -> None:
         self._engine = await asyncio.get_running_loop().run_in_executor(
@@ -45,11 +47,20 @@ class Server:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
+        self._sessions[session.backend_key] = session
         try:
-            await serve_connection(reader, writer, session)
+            await serve_connection(reader, writer, session, cancel_callback=self._cancel)
         finally:
+            del self._sessions[session.backend_key]
             if task is not None:
                 self._connections.discard(task)
+
+    def _cancel(self, process_id: int, secret_key: int) -> None:
+        """A CancelRequest: a key that matches no session is ignored, as Postgres does."""
+        session = self._sessions.get((process_id, secret_key))
+        if session is not None:
+            log.debug("cancel request for process %d", process_id)
+            session.cancel()
 
     async def stop(self) -> None:
         if self._listener is not None:

@@ -30,6 +30,7 @@ from sqlvec.errors import (
     SyntaxError,
 )
 from sqlvec.planner.plans import OutputColumn, Plan
+from sqlvec.session_cancel import RunningStatement
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
 from sqlvec.session_transaction import TRANSACTION_NODES, TransactionBlock, searched_collection
@@ -81,6 +82,7 @@ class Session:
         self._objects = SessionObjects(self._statements, self._portals)
         self._user = "sqlvec"
         self._database = "sqlvec"
+        self._running = RunningStatement()  # what a CancelRequest or statement_timeout stops
 
     # QueryHandler: connection
 
@@ -98,9 +100,14 @@ class Session:
         return self._backend_key
 
     def terminate(self) -> None:
+        self._running.end()
         self._block.abandon()
         self._statements.clear()
         self._portals.clear()
+
+    def cancel(self) -> None:
+        """A CancelRequest with this session's key: stop the statement running now, if any."""
+        self._running.cancel()
 
     # simple query
 
@@ -249,14 +256,19 @@ class Session:
         self._block.notices = []
         transaction = await self._block.transaction_for(node)
         settings = self._session.search_settings()
-        work = lambda: execute(self._engine, node, params, settings)  # noqa: E731
+        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
+        run: Callable[[], Outcome] = lambda: execute(self._engine, node, params, settings)  # noqa: E731
         if transaction is not None:
-            work = functools.partial(self._engine.run_in, transaction, work)
-        if is_quick(self._engine, node):
-            # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
-            outcome = work()
-        else:
-            outcome = await self._off_loop(work)
+            run = functools.partial(self._engine.run_in, transaction, run)
+        work = lambda: scope.run(run)  # noqa: E731
+        try:
+            if is_quick(self._engine, node):
+                # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
+                outcome = work()
+            else:
+                outcome = await self._off_loop(work)
+        finally:
+            self._running.end()
         if self._block.notices:
             outcome.notices[:0], self._block.notices = self._block.notices, []
         return outcome
@@ -285,14 +297,14 @@ class Session:
         assert prepared.plan is not None
         settings = self._session.search_settings()
         transaction = self._block.transaction
+        # The COPY's steps run in one scope, which lasts until the next statement begins.
+        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
 
         async def off_loop(work: Callable[[], T]) -> T:
             # COPY inside a block is part of it: its reads and writes go through the block.
             if transaction is not None:
-                return await self._off_loop(
-                    functools.partial(self._engine.run_in, transaction, work)
-                )
-            return await self._off_loop(work)
+                work = functools.partial(self._engine.run_in, transaction, work)
+            return await self._off_loop(lambda: scope.run(work))
 
         return copy_stream(self._engine, prepared.plan.node, params, settings, off_loop)
 

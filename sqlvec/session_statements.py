@@ -10,7 +10,7 @@ from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
 from sqlvec.parser.nodes import DefaultValue, ResetVariable, SetVariable, Show
 from sqlvec.planner.plans import OutputColumn
-from sqlvec.settings import Settings, normalize_value
+from sqlvec.settings import STARTUP_SETTINGS, Settings, normalize_value
 from sqlvec.types import TEXT
 
 _SESSION_NODES = (SetVariable, ResetVariable, Show)
@@ -26,7 +26,7 @@ class SessionStatements:
         self._before_local: dict[str, str] = {}
 
     def startup(self, params: dict[str, str], user: str) -> dict[str, str]:
-        for name in ("application_name", "client_encoding", "datestyle", "timezone"):
+        for name in STARTUP_SETTINGS:
             for key, value in params.items():
                 if key.lower() == name:
                     self.settings.set(name, normalize_value(name, value))

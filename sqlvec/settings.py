@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlvec import POSTGRES_VERSION, __version__
 from sqlvec.errors import CantChangeRuntimeParam, InvalidParameterValue, UndefinedObject
+from sqlvec.setting_units import format_milliseconds, parse_milliseconds
 
 SERVER_VERSION = f"{POSTGRES_VERSION} (sqlvec {__version__})"
 
@@ -35,12 +36,24 @@ DEFAULTS: dict[str, str] = {
     "explain_recall": "off",
 }
 
+# Settings a client may give as StartupMessage parameters (asyncpg's server_settings).
+STARTUP_SETTINGS = (
+    "application_name",
+    "client_encoding",
+    "datestyle",
+    "timezone",
+    "statement_timeout",
+)
+
 # Integer settings and their valid ranges, checked on SET (22023 outside them).
 INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "nprobe": (1, 999999),
     "ef_search": (1, 32768),
     "search_length": (10, 300),
     "extra_float_digits": (-15, 3),
+}
+# Time settings in milliseconds and their ranges; SET takes Postgres' units (`2s`, `1min`).
+MILLISECOND_RANGES: dict[str, tuple[int, int]] = {
     "statement_timeout": (0, 2**31 - 1),
 }
 
@@ -107,6 +120,8 @@ class Settings:
         value = normalize_value(key, value)
         if key in INTEGER_RANGES:
             value = str(_checked_integer(name, value, *INTEGER_RANGES[key]))
+        if key in MILLISECOND_RANGES:
+            value = format_milliseconds(parse_milliseconds(name, value, *MILLISECOND_RANGES[key]))
         self._values[key] = value
         self._explicit.add(key)
         return {REPORTED[key]: value} if key in REPORTED else {}
@@ -129,6 +144,11 @@ class Settings:
 
     def all(self) -> list[tuple[str, str]]:
         return sorted(self._values.items())
+
+    def milliseconds(self, name: str) -> int:
+        """A time setting's value in milliseconds (`statement_timeout`)."""
+        key = canonical(name)
+        return parse_milliseconds(name, self._values[key], *MILLISECOND_RANGES[key])
 
     def explicit_integer(self, name: str) -> int | None:
         """The value when the session set it (SET), else None: the engine picks its default."""

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from sqlvec.engine import cancel
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.vector_index import SearchSettings
@@ -67,6 +68,7 @@ def _lateral_rows(
     results = engine.search_batch(inner.collection, request, queries)
     columns: list[list[Any]] = [[] for _ in range(len(inner.projection.columns) + 1)]
     for row, query, result in zip(present, queries, results, strict=True):
+        cancel.check()  # one outer row's projection at a time: a cancel stops between rows
         row_params = list(params) + [None] * (plan.query_param + 1 - len(params))
         row_params[plan.query_param] = query
         context = RowsContext(

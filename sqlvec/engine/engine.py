@@ -177,9 +177,12 @@ class Engine:
 
     def create_index(self, name: str, definition: IndexDef) -> None:
         collection = self.collection(name)
-        with collection.write_lock:
-            self.indexing.create_index(collection, definition)
-        self.catalog_version += 1
+        try:
+            with collection.write_lock:
+                self.indexing.create_index(collection, definition)
+        finally:
+            # Also when cancelled: the index it replaced is gone either way.
+            self.catalog_version += 1
 
     def drop_index(self, index_name: str | None, collection_name: str | None) -> bool:
         """Drop an index by name, or every index of a collection; False when none matched."""

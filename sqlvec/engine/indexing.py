@@ -13,12 +13,14 @@ import logging
 
 import numpy as np
 
+from sqlvec.engine import cancel
 from sqlvec.engine.builder import IndexBuilder
 from sqlvec.engine.collection import Collection, Segment
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.store import Store
 from sqlvec.engine.vector_index import BuiltIndex, build, deserialize, serialize
+from sqlvec.errors import QueryCanceled
 
 log = logging.getLogger("sqlvec.indexing")
 
@@ -104,11 +106,17 @@ class SegmentIndexing:
         self.drop_index(collection, column)
         collection.indexes[column] = definition
         self.store.set_index(collection.spec.name, column, json.dumps(_definition_json(definition)))
-        for partition in collection.partitions.values():
-            if partition.growing.size >= definition.min_training_rows():
-                self.record(collection, collection.seal(partition))
-        for segment in collection.all_segments():
-            self.schedule(collection, segment, column, definition, background=False)
+        try:
+            for partition in collection.partitions.values():
+                if partition.growing.size >= definition.min_training_rows():
+                    self.record(collection, collection.seal(partition))
+            for segment in collection.all_segments():
+                cancel.check()  # between segments: a Faiss build cannot be interrupted
+                self.schedule(collection, segment, column, definition, background=False)
+        except QueryCanceled:
+            # As in Postgres, a cancelled CREATE INDEX leaves no index behind.
+            self.drop_index(collection, column)
+            raise
 
     def drop_index(self, collection: Collection, column: str) -> None:
         collection.indexes.pop(column, None)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sqlvec.engine import cancel
 from sqlvec.engine.collection import Collection, Partition, Segment
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import knn, knn_batch, pairwise
@@ -134,6 +135,7 @@ def search_batch(
     exact_found = knn_batch(vectors[exact], queries, request.k, request.metric)
     candidates = [[exact[labels[labels >= 0]]] for labels, _ in exact_found]
     for segment in indexed:
+        cancel.check()  # a batch may span many segments; Faiss itself is not interruptible
         index = segment.indexes[request.column]
         _check_nprobe(index, request.settings)
         fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
@@ -144,6 +146,7 @@ def search_batch(
     live = len(exact) + sum(_live_count(s, deleted) for s in indexed)
     results = []
     for query, parts in zip(queries, candidates, strict=True):
+        cancel.check()
         pool = np.unique(np.concatenate(parts))
         distances = pairwise(vectors[pool], query, request.metric)
         keys = np.where(np.isnan(distances), np.inf, distances)

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from sqlvec.engine.cancel import interruptible
 from sqlvec.engine.catalog import CollectionSpec
 
 T = TypeVar("T", bound="DuckTransaction")
@@ -163,11 +164,16 @@ class Store:
         """Insert rows and advance the id counter (unless None) in one transaction."""
         names = ", ".join(quote_identifier(name) for name in table.column_names)
         with self._transaction() as cursor:
+            # Registered on the cursor the block writes with (a block's own DuckDB
+            # connection); `_unregister` tolerates the aborted transaction after an error.
             cursor.register("sqlvec_rows", table)
             try:
-                cursor.execute(
-                    f"INSERT INTO {base_table(spec.name)} ({names}) SELECT {names} FROM sqlvec_rows"
-                )
+                # Interruptible up to COMMIT: a cancel rolls the whole insert back.
+                with interruptible(cursor):
+                    cursor.execute(
+                        f"INSERT INTO {base_table(spec.name)} ({names}) "
+                        f"SELECT {names} FROM sqlvec_rows"
+                    )
             finally:
                 _unregister(cursor, "sqlvec_rows")
             if next_id is not None:
@@ -207,10 +213,11 @@ class Store:
         with self._transaction() as cursor:
             cursor.register("sqlvec_updates", table)
             try:
-                result = cursor.execute(
-                    f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
-                    f"WHERE {base_table(spec.name)}.{key} = u.{key}"
-                ).fetchone()
+                with interruptible(cursor):
+                    result = cursor.execute(
+                        f"UPDATE {base_table(spec.name)} SET {assignments} FROM sqlvec_updates u "
+                        f"WHERE {base_table(spec.name)}.{key} = u.{key}"
+                    ).fetchone()
             finally:
                 _unregister(cursor, "sqlvec_updates")
         return int(result[0]) if result else 0
@@ -323,7 +330,7 @@ class Store:
         `relations` are Arrow tables the statement reads by name (table functions' results).
         """
         cursor = self._reader()
-        with _registered(cursor, relations or {}):
+        with _registered(cursor, relations or {}), interruptible(cursor):
             cursor.execute(sql, list(params))
             if cursor.description is None:
                 return [], []
@@ -335,7 +342,7 @@ class Store:
     ) -> pa.Table:
         """Run a query and return its rows as an Arrow table (bulk results for relations)."""
         cursor = self._reader()
-        with _registered(cursor, relations or {}):
+        with _registered(cursor, relations or {}), interruptible(cursor):
             return cursor.sql(sql, params=list(params)).to_arrow_table()
 
     def describe(
