@@ -89,7 +89,7 @@ def _lateral_table(plan: BatchTopKPlan, columns: list[list[Any]]) -> pa.Table:
         *(_ARROW.get(c.type.oid, pa.string()) for c in plan.inner.projection.columns),
     ]
     arrays = [
-        pa.array([_plain(v) for v in values], type=kind)
+        pa.array(values if _all_plain(values) else [_plain(v) for v in values], type=kind)
         for values, kind in zip(columns, types, strict=True)
     ]
     return pa.table(arrays, names=names)
@@ -97,6 +97,12 @@ def _lateral_table(plan: BatchTopKPlan, columns: list[list[Any]]) -> pa.Table:
 
 def _empty_lateral(plan: BatchTopKPlan) -> pa.Table:
     return _lateral_table(plan, [[] for _ in range(len(plan.inner.projection.columns) + 1)])
+
+
+def _all_plain(values: list[Any]) -> bool:
+    """Whether a column holds no numpy values (producers give one kind per column)."""
+    first = next((v for v in values if v is not None), None)
+    return not isinstance(first, np.ndarray | np.generic)
 
 
 def _plain(value: Any) -> Any:

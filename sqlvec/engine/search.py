@@ -43,6 +43,21 @@ def pairwise(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
     raise ValueError(f"unknown metric {metric}")
 
 
+def pairwise_many(
+    vectors: np.ndarray, positions: np.ndarray, queries: np.ndarray, metric: str
+) -> np.ndarray:
+    """Distances from each query to the rows at its line of `positions` (a matrix), float64."""
+    if len(positions) == 0 or positions.shape[1] == 0:
+        return np.zeros(positions.shape, dtype=np.float64)
+    gathered = vectors[positions]  # (queries, candidates, dim)
+    if metric == "l2":
+        difference = gathered - queries[:, None, :]
+        return np.sqrt(np.einsum("qcd,qcd->qc", difference, difference, dtype=np.float64))
+    if metric == "ip":
+        return -np.einsum("qcd,qd->qc", gathered, queries).astype(np.float64)
+    return np.stack([pairwise(gathered[i], q, metric) for i, q in enumerate(queries)])
+
+
 def _jaccard(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     """pgvector's jaccard_distance: 1 - |a AND b| / |a OR b|, and 1 when a AND b is empty."""
     both = (vectors @ query).astype(np.float64)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sqlvec.engine.faiss_setup import faiss
+from sqlvec.engine.faiss_setup import batch_threads, faiss
 from sqlvec.engine.index_types import KMEANS_SEED, IndexDef
 from sqlvec.engine.rows import normalize_rows
 
@@ -96,7 +96,8 @@ class BuiltIndex:
         data = self._prepared(queries)
         k = min(k, self.ntotal)
         params = self._parameters(settings, k, _excluding(excluded))
-        return self.index.search(data, k, params=params)[1]
+        with batch_threads(len(data)):
+            return self.index.search(data, k, params=params)[1]
 
     def range_search(
         self,

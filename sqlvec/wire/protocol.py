@@ -31,6 +31,7 @@ from sqlvec.wire.startup import CancelCallback, receive_startup_message, session
 
 _log = logging.getLogger("sqlvec.wire")
 
+_ROWS_PER_CHUNK = 512  # DataRows encoded per step between flushes of a big result
 _FLUSH_THRESHOLD = 256 * 1024
 # Messages that PostgreSQL answers with ReadyForQuery even when they fail.
 _READY_AFTER_ERROR = frozenset(b"QSF")
@@ -274,8 +275,8 @@ class _Connection:
     ) -> None:
         out = self._out
         encoders = result_encoders(columns, formats)
-        for row in rows:
-            msg.write_data_row(out, row, encoders)
+        for start in range(0, len(rows), _ROWS_PER_CHUNK):
+            msg.write_data_rows(out, rows[start : start + _ROWS_PER_CHUNK], encoders)
             if len(out) >= _FLUSH_THRESHOLD:
                 await self._flush()
 

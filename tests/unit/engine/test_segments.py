@@ -236,3 +236,14 @@ def test_dropping_a_partition_removes_its_files(engine: Engine, tmp_path: Path) 
     assert files
     engine.drop_partition("vecs", "blue")
     assert not list((tmp_path / "indexes").rglob("*.npy"))
+
+
+def test_batch_threads_apply_to_big_batches_and_are_restored() -> None:
+    from sqlvec.engine.faiss_setup import BATCH_THREADS, SEARCH_THREADS, batch_threads, faiss
+
+    assert faiss.omp_get_max_threads() == SEARCH_THREADS
+    with batch_threads(1000):
+        assert faiss.omp_get_max_threads() == max(BATCH_THREADS, SEARCH_THREADS)
+    with batch_threads(2):  # a small batch stays on one thread
+        assert faiss.omp_get_max_threads() == SEARCH_THREADS
+    assert faiss.omp_get_max_threads() == SEARCH_THREADS

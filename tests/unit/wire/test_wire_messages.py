@@ -79,6 +79,9 @@ def test_data_row_encodes_null_as_minus_one_length() -> None:
     body += b"\xff\xff\xff\xff" + b"\x00\x00\x00\x05[1,2]"
     expected = b"D" + struct.pack("!i", len(body) + 4) + body
     assert written(lambda b: msg.write_data_row(b, row, encoders)) == expected
+    other = (np.int64(2), "x", None)
+    both = written(lambda b: msg.write_data_rows(b, [row, other], encoders))
+    assert both == expected + written(lambda b: msg.write_data_row(b, other, encoders))
 
 
 def test_error_response_fields_come_from_error_fields() -> None:
