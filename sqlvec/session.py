@@ -256,7 +256,7 @@ class Session:
         self._block.notices = []
         transaction = await self._block.transaction_for(node)
         settings = self._session.search_settings()
-        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
+        scope = self._running.begin(self._session.statement_timeout_ms())
         run: Callable[[], Outcome] = lambda: execute(self._engine, node, params, settings)  # noqa: E731
         if transaction is not None:
             run = functools.partial(self._engine.run_in, transaction, run)
@@ -298,7 +298,7 @@ class Session:
         settings = self._session.search_settings()
         transaction = self._block.transaction
         # The COPY's steps run in one scope, which lasts until the next statement begins.
-        scope = self._running.begin(self._session.settings.milliseconds("statement_timeout"))
+        scope = self._running.begin(self._session.statement_timeout_ms())
 
         async def off_loop(work: Callable[[], T]) -> T:
             # COPY inside a block is part of it: its reads and writes go through the block.

@@ -24,6 +24,7 @@ class SessionStatements:
     def __init__(self) -> None:
         self.settings = Settings()
         self._before_local: dict[str, str] = {}
+        self._derived: tuple[int, SearchSettings, int] | None = None  # (settings version, ...)
 
     def startup(self, params: dict[str, str], user: str) -> dict[str, str]:
         for name in STARTUP_SETTINGS:
@@ -47,6 +48,23 @@ class SessionStatements:
         return None
 
     def search_settings(self) -> SearchSettings:
+        """The search parameters of the session's settings (made again only after a change:
+        this runs on every statement)."""
+        cached = self._derived
+        if cached is None or cached[0] != self.settings.version:
+            cached = (self.settings.version, self._search_settings(), self._timeout())
+            self._derived = cached
+        return cached[1]
+
+    def statement_timeout_ms(self) -> int:
+        self.search_settings()
+        assert self._derived is not None
+        return self._derived[2]
+
+    def _timeout(self) -> int:
+        return self.settings.milliseconds("statement_timeout")
+
+    def _search_settings(self) -> SearchSettings:
         return SearchSettings(
             nprobe=self.settings.explicit_integer("nprobe"),
             ef_search=self.settings.explicit_integer("ef_search"),

@@ -105,6 +105,7 @@ class Settings:
     def __init__(self) -> None:
         self._values = dict(DEFAULTS)
         self._explicit: set[str] = set()  # set by the session, not defaults
+        self.version = 0  # bumped by every change: what is derived from settings is cached by it
 
     def get(self, name: str) -> str:
         key = canonical(name)
@@ -124,6 +125,7 @@ class Settings:
             value = format_milliseconds(parse_milliseconds(name, value, *MILLISECOND_RANGES[key]))
         self._values[key] = value
         self._explicit.add(key)
+        self.version += 1
         return {REPORTED[key]: value} if key in REPORTED else {}
 
     def reset(self, name: str) -> dict[str, str]:
@@ -134,9 +136,11 @@ class Settings:
                 if setting not in READ_ONLY and setting in DEFAULTS:
                     changed.update(self.set(setting, DEFAULTS[setting]))
             self._explicit.clear()
+            self.version += 1
             return changed
         changed = self.set(key, DEFAULTS.get(key, ""))
         self._explicit.discard(key)
+        self.version += 1
         return changed
 
     def reported(self) -> dict[str, str]:

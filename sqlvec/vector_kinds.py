@@ -109,6 +109,11 @@ def _to_float_vector(value: Any, dim: int | None, type_name: str) -> np.ndarray:
         return parse_vector(value, dim, type_name)
     if isinstance(value, sparse.SparseValue):
         value = sparse.to_dense(value)
+    if type_name == "vector" and isinstance(value, np.ndarray) and value.dtype == np.float32:
+        # A decoded parameter, already float32: check it without converting it twice.
+        vector = checked_vector(value)
+        check_dimension(len(vector), dim)
+        return vector
     if isinstance(value, np.ndarray | list | tuple):
         array = np.asarray(value, dtype=np.float64)
         if type_name == "halfvec":

@@ -66,6 +66,8 @@ QUICK_EXACT_WORK = 1_000_000  # vector components an exact search may scan on th
 def is_quick(engine: Engine, node: object) -> bool:
     """Whether running `node` is cheaper than handing it to a worker thread: a search without
     a filter whose exact part is small (the rows an index covers cost little)."""
+    if isinstance(node, ConstantPlan):
+        return True  # `SELECT 1`, a pool's health check: values computed in Python
     if not isinstance(node, VectorTopKPlan) or node.filter is not None or node.query_sql:
         return False
     collection = engine.collection(node.collection)
