@@ -86,16 +86,17 @@ async def read_message(
     reader: asyncio.StreamReader, max_length: int = DEFAULT_MAX_MESSAGE_LENGTH
 ) -> tuple[bytes, bytes] | None:
     """One typed message as (type byte, body), or None when the client went away."""
-    type_byte = await _read_exactly(reader, 1)
-    if type_byte is None:
+    header = await _read_exactly(reader, 1 + _LENGTH_FIELD_SIZE)  # type byte and length at once
+    if header is None:
         return None
-    length = await _read_length(reader)
-    if length is None:
-        return None
+    type_byte = header[:1]
+    length = INT32.unpack_from(header, 1)[0]
     if length < _LENGTH_FIELD_SIZE:
         raise ProtocolViolation(f"invalid message length {length}")
     if length > max_length:
         raise ProtocolViolation(f"message of {length} bytes exceeds the limit of {max_length}")
+    if length == _LENGTH_FIELD_SIZE:
+        return type_byte, b""  # Sync, Flush, Terminate, CopyDone: no body to wait for
     body = await _read_exactly(reader, length - _LENGTH_FIELD_SIZE)
     if body is None:
         return None
