@@ -30,6 +30,7 @@ from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_aggregates import vector_aggregates
 from sqlvec.planner.vector_sql import normalize_functions, to_duckdb
+from sqlvec.planner.vector_text import vector_text_casts
 from sqlvec.types import TEXT, UNKNOWN
 
 # Clauses the vector search path does not implement yet; each is rejected by name.
@@ -96,7 +97,8 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
-    statement = to_duckdb(vector_aggregates(statement.copy(), specs))
+    statement = vector_text_casts(statement.copy(), specs)
+    statement = to_duckdb(vector_aggregates(statement, specs))
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
     return DuckPlan(query, describe, names, relations, reads_catalog)
