@@ -78,6 +78,10 @@ class DataException(SqlvecError):
     sqlstate = "22000"
 
 
+class StringDataRightTruncation(SqlvecError):
+    sqlstate = "22001"
+
+
 class StringDataLengthMismatch(SqlvecError):
     sqlstate = "22026"
 

@@ -109,8 +109,8 @@ def declared_type(data_type: exp.DataType) -> tuple[PgType, int]:
     if base not in BY_SQL_NAME:
         raise FeatureNotSupported(f"type {name} is not supported")
     pg_type = BY_SQL_NAME[base]
-    if pg_type.oid in VECTOR_VALUE_TYPES and data_type.expressions:
-        return pg_type, int(data_type.expressions[0].name)
+    if (pg_type.oid in VECTOR_VALUE_TYPES or pg_type.oid == VARCHAR.oid) and data_type.expressions:
+        return pg_type, int(data_type.expressions[0].name)  # vector(d), varchar(n)
     # As in Postgres, `bit` without a length is bit(1).
     return pg_type, 1 if pg_type.oid == BIT.oid else -1
 
@@ -149,7 +149,8 @@ def coerce_to(pg_type: PgType, typmod: int = -1, explicit: bool = False) -> Call
         return lambda value: (
             None if value is None else coerce_vector_value(pg_type, value, dim, explicit)
         )
-    convert = coercer(ColumnSpec("?column?", pg_type))
+    length = typmod if pg_type.oid == VARCHAR.oid and typmod >= 0 else None
+    convert = coercer(ColumnSpec("?column?", pg_type, max_length=length), explicit)
     return lambda value: None if value is None else convert(value)
 
 
