@@ -219,5 +219,9 @@ class InvalidSavepointSpecification(SqlvecError):
     sqlstate = "3B001"
 
 
+class ObjectInUse(SqlvecError):
+    sqlstate = "55006"
+
+
 class SerializationFailure(SqlvecError):
     sqlstate = "40001"
