@@ -78,6 +78,10 @@ class DataException(SqlvecError):
     sqlstate = "22000"
 
 
+class StringDataRightTruncation(SqlvecError):
+    sqlstate = "22001"
+
+
 class StringDataLengthMismatch(SqlvecError):
     sqlstate = "22026"
 
@@ -213,6 +217,10 @@ class ActiveSqlTransaction(SqlvecError):
 
 class InvalidSavepointSpecification(SqlvecError):
     sqlstate = "3B001"
+
+
+class ObjectInUse(SqlvecError):
+    sqlstate = "55006"
 
 
 class SerializationFailure(SqlvecError):

@@ -161,7 +161,11 @@ class Session:
         return self._portal(portal).result_formats
 
     async def execute(self, portal: str, max_rows: int) -> QueryResult:
-        return await self._run_portal(self._portal(portal), max_rows, describe_rows=False)
+        found = self._portal(portal)
+        if found.prepared.plan is not None:
+            # The Executes before a Sync are one implicit transaction (from the first write).
+            self._block.begin_for_execute(found.prepared.plan.node)
+        return await self._run_portal(found, max_rows, describe_rows=False)
 
     def close_statement(self, name: str) -> None:
         self._statements.pop(name, None)
@@ -169,10 +173,12 @@ class Session:
     def close_portal(self, name: str) -> None:
         self._portals.pop(name, None)
 
-    def sync(self) -> None:
+    async def sync(self) -> None:
         if self._block.status == "I":
-            # Outside a transaction block, Sync ends the implicit transaction: portals go.
+            # Outside a transaction block, Sync ends the implicit transaction: portals go, and
+            # its writes commit (after an error, error_occurred already rolled them back).
             self._portals.clear()
+            await self._block.end_implicit(commit=True)
 
     def error_occurred(self) -> None:
         self._block.fail()

@@ -3,7 +3,11 @@
 An explicit block (BEGIN ... COMMIT) holds an engine `Transaction`: every statement in it runs
 bound to it (see `Engine.run_in`), its writes reach the in-memory copy at COMMIT and vanish at
 ROLLBACK. A simple query of several statements is an implicit block, as in Postgres: it
-commits when the last statement succeeds and is rolled back when one fails.
+commits when the last statement succeeds and is rolled back when one fails. So are the
+extended protocol's Executes up to a Sync (pgjdbc batches, asyncpg's executemany, psycopg's
+pipeline): the block begins at the first Execute that may write (reads before it have nothing
+to undo, so a lone SELECT costs no transaction), commits at Sync, and is rolled back by an
+error (the wire layer then skips to Sync).
 
 Statements that change the catalog or the files on disk (DDL, partitions, indexes, FLUSH,
 COMPACT) commit on their own: an explicit block runs them at once while it has written nothing
@@ -29,17 +33,23 @@ from sqlvec.errors import (
     Notice,
 )
 from sqlvec.parser.nodes import Savepoint
+from sqlvec.planner.copy import CopyFromPlan, CopyToPlan
 from sqlvec.planner.plans import (
     BatchTopKPlan,
     CompactPlan,
+    ConstantPlan,
     CreateCollectionPlan,
     CreateIndexPlan,
     CreatePartitionPlan,
     DropCollectionPlan,
     DropIndexPlan,
     DropPartitionPlan,
+    DuckPlan,
     ExplainPlan,
     FlushPlan,
+    ShowCollectionsPlan,
+    ShowPartitionsPlan,
+    VectorRangePlan,
     VectorTopKPlan,
 )
 from sqlvec.wire.handler import TransactionStatus
@@ -60,6 +70,24 @@ _OWN_TRANSACTION: dict[type, str] = {
     FlushPlan: "FLUSH",
     CompactPlan: "COMPACT",
 }
+
+
+# Plans whose Execute begins no implicit block: reads, statements that commit on their own, and
+# COPY (a stream whose rows commit when it ends; inside a block it joins the block).
+_NO_IMPLICIT_BLOCK = frozenset(
+    {
+        VectorTopKPlan,
+        VectorRangePlan,
+        BatchTopKPlan,
+        DuckPlan,
+        ConstantPlan,
+        ShowCollectionsPlan,
+        ShowPartitionsPlan,
+        CopyFromPlan,
+        CopyToPlan,
+        *_OWN_TRANSACTION,
+    }
+)
 
 
 def searched_collection(node: object) -> str | None:
@@ -97,6 +125,8 @@ class TransactionBlock:
     def fail(self) -> None:
         if self.status == "T":
             self.status = "E"
+        elif self._implicit:
+            self._rollback_implicit()  # an error ends an implicit block, undone
 
     # implicit blocks
 
@@ -105,15 +135,27 @@ class TransactionBlock:
             self.transaction = self._engine.begin()
             self._implicit = True
 
+    def begin_for_execute(self, node: object) -> None:
+        """An extended-protocol Execute of `node`: the implicit block up to Sync begins here
+        if `node` may write."""
+        if self.transaction is None and type(node) not in _NO_IMPLICIT_BLOCK:
+            self.begin_implicit()
+
     async def end_implicit(self, commit: bool) -> None:
-        """End the implicit block of a simple query: commit after success, else roll back."""
+        """End the implicit block of a simple query or of the Executes before a Sync: commit
+        after success, else roll back."""
         if not self._implicit:
+            return
+        if not commit:
+            self._rollback_implicit()
             return
         transaction, self.transaction, self._implicit = self.transaction, None, False
         assert transaction is not None
-        if commit:
-            await self._commit(transaction)
-        else:
+        await self._commit(transaction)
+
+    def _rollback_implicit(self) -> None:
+        transaction, self.transaction, self._implicit = self.transaction, None, False
+        if transaction is not None:
             self._engine.rollback(transaction)  # no DuckDB work to redo: quick
 
     def abandon(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.catalog import ColumnSpec
+from sqlvec.engine.coerce import length_check
 from sqlvec.errors import (
     InvalidBinaryRepresentation,
     NotNullViolation,
@@ -78,7 +79,7 @@ def text_decoder(column: ColumnSpec) -> Decoder:
             return coerce_vector_value(pgtype, value, dim)
 
         return vector
-    return lambda data: decode_parameter(data, pgtype, TEXT_FORMAT, 0)
+    return _length_checked(column, lambda data: decode_parameter(data, pgtype, TEXT_FORMAT, 0))
 
 
 def binary_decoder(column: ColumnSpec) -> Decoder:
@@ -95,7 +96,15 @@ def binary_decoder(column: ColumnSpec) -> Decoder:
             return coerce_vector_value(pgtype, value, column.dim)
         return value
 
-    return decode
+    return _length_checked(column, decode)
+
+
+def _length_checked(column: ColumnSpec, decode: Decoder) -> Decoder:
+    """varchar(n): a longer value is 22001, as an INSERT of it is."""
+    if column.max_length is None:
+        return decode
+    fit = length_check(column.max_length)
+    return lambda data: fit(decode(data))
 
 
 class ColumnBuffers:

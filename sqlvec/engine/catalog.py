@@ -10,6 +10,7 @@ from sqlvec.errors import InvalidParameterValue, UndefinedColumn
 from sqlvec.types import BY_OID, HALFVEC, VECTOR, VECTOR_COLUMN_TYPES, PgType
 
 METRICS = ("l2", "ip", "cosine")
+VARHDRSZ = 4  # in a varchar(n) typmod
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class ColumnSpec:
     primary_key: bool = False
     generated: bool = False  # ids the engine assigns when an INSERT leaves them out
     not_null: bool = False
+    max_length: int | None = None  # varchar(n); specs saved before it read back as None
 
     @property
     def is_vector(self) -> bool:
@@ -35,6 +37,10 @@ class ColumnSpec:
 
     @property
     def typmod(self) -> int:
+        """Postgres' atttypmod: the dimension of a vector, n + 4 for varchar(n) (Postgres counts
+        the varlena header in it), else -1."""
+        if self.max_length is not None:
+            return self.max_length + VARHDRSZ
         return self.dim if self.is_vector and self.dim is not None else -1
 
 

@@ -12,6 +12,7 @@ from sqlvec.errors import (
     DatatypeMismatch,
     InvalidTextRepresentation,
     NumericValueOutOfRange,
+    StringDataRightTruncation,
 )
 from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, TEXT, VARCHAR
 from sqlvec.vector_kinds import coerce_vector_value
@@ -25,8 +26,9 @@ _TRUE = {"t", "true", "y", "yes", "on", "1"}
 _FALSE = {"f", "false", "n", "no", "off", "0"}
 
 
-def coercer(column: ColumnSpec) -> Callable[[Any], Any]:
-    """A function turning a non-NULL value into the column's Python representation."""
+def coercer(column: ColumnSpec, explicit: bool = False) -> Callable[[Any], Any]:
+    """A function turning a non-NULL value into the column's Python representation; with
+    `explicit`, as a cast (`::varchar(3)` truncates where assignment fails)."""
     oid = column.type.oid
     if column.is_vector:
         return lambda value: coerce_vector_value(column.type, value, column.dim)
@@ -36,9 +38,26 @@ def coercer(column: ColumnSpec) -> Callable[[Any], Any]:
         return _to_float
     if oid == BOOL.oid:
         return _to_bool
+    if oid in (TEXT.oid, VARCHAR.oid) and column.max_length is not None:
+        fit = length_check(column.max_length, explicit)
+        return lambda value: fit(_to_text(value))
     if oid in (TEXT.oid, VARCHAR.oid):
         return _to_text
     return lambda value: value
+
+
+def length_check(length: int, explicit: bool = False) -> Callable[[str], str]:
+    """varchar(n) as Postgres applies it: a longer value is an error on assignment, unless only
+    spaces are cut (they are dropped silently), and is truncated by an explicit cast."""
+
+    def fit(text: str) -> str:
+        if len(text) <= length:
+            return text
+        if explicit or not text[length:].strip(" "):
+            return text[:length]
+        raise StringDataRightTruncation(f"value too long for type character varying({length})")
+
+    return fit
 
 
 def _to_integer(value: Any, type_name: str, low: int, high: int) -> int:

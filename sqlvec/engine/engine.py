@@ -33,6 +33,7 @@ from sqlvec.engine.segment_files import SegmentFiles
 from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
 from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store
 from sqlvec.engine.transaction import (
+    OpenTransactions,
     PendingDelete,
     PendingInsert,
     PendingRows,
@@ -56,6 +57,8 @@ from sqlvec.errors import (
     DuplicateObject,
     DuplicateTable,
     FeatureNotSupported,
+    ObjectInUse,
+    SerializationFailure,
     UndefinedTable,
 )
 from sqlvec.types import PgType
@@ -80,6 +83,7 @@ class Engine:
         self.indexing = SegmentIndexing(self.store, SegmentFiles(data_dir), self.builder)
         self._collections: dict[str, Collection] = {}
         self._ddl_lock = threading.Lock()
+        self._open = OpenTransactions()
         # Bumped by every DDL statement: cached plans of an older version are planned again.
         self.catalog_version = 0
         for spec, next_id in self.store.load_specs():
@@ -134,6 +138,7 @@ class Engine:
                 if if_exists:
                     return False
                 raise UndefinedTable(f'table "{name}" does not exist')
+            self._check_not_in_use(name, f'table "{name}"')
             self.store.drop_collection(name)
             self.indexing.files.remove_collection(name)
             del self._collections[name]
@@ -163,6 +168,8 @@ class Engine:
                 collection.partition(tag)  # raises: it does not exist
             if tag == DEFAULT_PARTITION:
                 raise FeatureNotSupported("the default partition cannot be dropped")
+            # Under the write lock: no block can add a pending write to it meanwhile.
+            self._check_not_in_use(name, f'partition "{tag}" of collection "{name}"')
             partition = collection.partitions[tag]
             self.store.delete_partition(collection.spec, tag)
             codes = collection.rows.partition_codes()
@@ -171,6 +178,15 @@ class Engine:
                 self.indexing.forget(collection, segment)
             del collection.partitions[tag]
             return True
+
+    def _check_not_in_use(self, collection: str, what: str) -> None:
+        """Refuse to drop what an open block has pending writes to: its COMMIT would write rows
+        of a partition (or collection) that no longer exists."""
+        if self._open.writing(collection):
+            raise ObjectInUse(
+                f"cannot drop {what} because it is being used by an open transaction",
+                hint="COMMIT or ROLLBACK the transaction that wrote to it first.",
+            )
 
     def partition_names(self, name: str) -> list[str]:
         return sorted(self.collection(name).partitions, key=lambda t: (t != DEFAULT_PARTITION, t))
@@ -415,7 +431,9 @@ class Engine:
 
     def begin(self) -> Transaction:
         """A new transaction block; its DuckDB transaction begins at its first write."""
-        return self.store.new_transaction(Transaction)
+        transaction = self.store.new_transaction(Transaction)
+        self._open.add(transaction)
+        return transaction
 
     def run_in(self, transaction: Transaction, work: Callable[[], T]) -> T:
         """Run one statement of a block: its reads and writes go through the block."""
@@ -435,6 +453,7 @@ class Engine:
             for name in sorted(transaction.written):
                 if name in self._collections:
                     locks.enter_context(self._collections[name].write_lock)
+            self._check_partitions_remain(transaction)
             try:
                 transaction.commit_duckdb()
             except duckdb.Error as exc:
@@ -443,6 +462,24 @@ class Engine:
                 log, transaction.log = transaction.log, []
             for write in log:
                 self._apply(write)
+
+    def _check_partitions_remain(self, transaction: Transaction) -> None:
+        """A partition the block inserted into was dropped meanwhile (DROP PARTITION refuses
+        that, but a write can slip in just before it): COMMIT fails and writes nothing."""
+        for write in transaction.log:
+            if not isinstance(write, PendingInsert) or write.collection not in self._collections:
+                continue  # a dropped collection: DuckDB itself refuses the COMMIT (40001)
+            partitions = self._collections[write.collection].partitions
+            tags = {write.partition} if isinstance(write.partition, str) else set(write.partition)
+            missing = sorted(tags - set(partitions))
+            if missing:
+                transaction.rollback_duckdb()
+                transaction.log = []
+                raise SerializationFailure(
+                    "could not serialize access due to concurrent DROP PARTITION",
+                    detail=f'Partition "{missing[0]}" of collection "{write.collection}" was '
+                    "dropped by another transaction.",
+                )
 
     def rollback(self, transaction: Transaction, keep: int = 0) -> None:
         """Undo the block's writes after the first `keep` (all of them by default). DuckDB has

@@ -8,7 +8,7 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.explain import COLUMNS as EXPLAIN_COLUMNS
 from sqlvec.engine.explain import explain_analyze, explain_lines
 from sqlvec.engine.outcome import Outcome
-from sqlvec.engine.range_run import run_range
+from sqlvec.engine.range_run import range_applies, run_range
 from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
@@ -37,6 +37,8 @@ def execute(
     if isinstance(node, VectorTopKPlan):
         return run_topk(engine, node, params, settings or SearchSettings())
     if isinstance(node, VectorRangePlan):
+        if not range_applies(engine, node, params):
+            return _duck(engine, node.fallback, params)
         return run_range(engine, node, params, settings or SearchSettings())
     if isinstance(node, BatchTopKPlan):
         columns, rows = execute_batch(engine, node, params, settings or SearchSettings())

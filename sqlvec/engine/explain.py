@@ -16,6 +16,7 @@ from sqlvec.engine.explain_range import partitions_line, range_lines, range_reca
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.partition_key import searched_partitions
+from sqlvec.engine.range_run import range_applies
 from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
 from sqlvec.engine.topk import search_request
@@ -48,6 +49,8 @@ def explain_lines(
     if isinstance(node, VectorTopKPlan):
         return _topk_lines(engine, node, params, settings)
     if isinstance(node, VectorRangePlan):
+        if not range_applies(engine, node, params):  # two different query vectors
+            return explain_lines(engine, node.fallback, params, settings)
         return range_lines(engine, node, params, settings)
     if isinstance(node, BatchTopKPlan):
         outer = engine.run_sql(f"SELECT count(*) FROM ({node.outer.sql})", node.outer.bind(params))
@@ -79,7 +82,7 @@ def explain_analyze(
     if measure_recall and isinstance(node, VectorTopKPlan):
         recall = _recall(engine, node, params, settings)
         lines.append(f"Recall@{len(outcome.rows)} against exact search: {recall:.3f}")
-    if measure_recall and isinstance(node, VectorRangePlan):
+    if measure_recall and isinstance(node, VectorRangePlan) and range_applies(engine, node, params):
         found, exact = range_recall(engine, node, params, settings)
         lines.append(f"Recall against exact search: {found} of {exact} rows in range")
     return lines

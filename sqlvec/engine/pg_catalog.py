@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from sqlvec.engine import information_schema
 from sqlvec.engine import pg_types_data as types
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.index_types import IndexDef
@@ -178,6 +179,7 @@ RELATIONS: dict[str, str] = {
     "sqlvec_index_columns": (
         "sqlvec_index_oid UINTEGER, sqlvec_colno INTEGER, sqlvec_colname VARCHAR"
     ),
+    information_schema.RELATION: information_schema.COLUMNS,
 }
 # Relations whose rows come from sqlvec's catalog: rebuilt after DDL.
 DYNAMIC = (
@@ -189,6 +191,7 @@ DYNAMIC = (
     "sqlvec_definitions",
     "sqlvec_relation_names",
     "sqlvec_index_columns",
+    information_schema.RELATION,
 )
 # Catalog relations clients may name (pg_catalog.X or bare X).
 CATALOG_RELATIONS = frozenset(name for name in RELATIONS if not name.startswith("sqlvec_"))
@@ -281,8 +284,10 @@ MACROS: dict[str, list[tuple[str, str]]] = {
     "format_type": [
         (
             "o, m",
+            # char(n) and varchar(n) keep n + 4 in their typmod, as in Postgres.
             "CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT CASE WHEN sqlvec_typmod_type "
-            "AND m > 0 THEN sqlvec_display || '(' || m || ')' ELSE sqlvec_display END "
+            "AND m > 0 THEN sqlvec_display || '(' || "
+            "(CASE WHEN o IN (1042, 1043) THEN m - 4 ELSE m END) || ')' ELSE sqlvec_display END "
             f"FROM {_TYPE_NAMES} WHERE sqlvec_type_oid = o), '???') END",
         )
     ],
@@ -583,6 +588,10 @@ def _collection_rows(
         )
         if column.generated:
             rows["pg_attrdef"].append(_serial_default(oid, number, spec.name, column.name))
+    defaults = {
+        spec.columns[row[2] - 1].name: row[3] for row in rows["pg_attrdef"] if row[1] == oid
+    }
+    rows[information_schema.RELATION] += information_schema.column_rows(spec, defaults)
     key = spec.id_column
     key_number = spec.columns.index(key) + 1
     pkey = f"{spec.name}_pkey"

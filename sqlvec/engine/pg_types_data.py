@@ -17,9 +17,12 @@ from sqlvec.types import (
     SPARSEVEC_ARRAY_OID,
     SPARSEVEC_OID,
     VARBIT,
+    VARCHAR,
     VECTOR_ARRAY_OID,
     VECTOR_OID,
 )
+
+BPCHAR_OID = 1042
 
 PG_CATALOG_NAMESPACE = 11
 PUBLIC_NAMESPACE = 2200
@@ -28,8 +31,10 @@ PG_TOAST_NAMESPACE = 99
 DEFAULT_COLLATION = 100
 C_COLLATION = 950
 # pgvector types take a typmod (the dimension count) that format_type() prints, as bit(n) and
-# varbit(n) do with their length.
-TYPMOD_TYPES = frozenset({VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID, BIT.oid, VARBIT.oid})
+# varbit(n) do with their length, and varchar(n) and char(n) with theirs (typmod n + 4).
+TYPMOD_TYPES = frozenset(
+    {VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID, BIT.oid, VARBIT.oid, BPCHAR_OID, VARCHAR.oid}
+)
 
 
 @dataclass(frozen=True)

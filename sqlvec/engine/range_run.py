@@ -14,6 +14,7 @@ from sqlvec.engine.segment_search import SearchRequest
 from sqlvec.engine.topk import project, search_request
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.planner.plans import Params, RowsContext, VectorRangePlan
+from sqlvec.vector_kinds import kind_of
 
 _FORWARD: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "neg": lambda x, _: -x,
@@ -44,6 +45,21 @@ def run_range(
     context = RowsContext(plan.search.collection, positions, distances, params)
     rows = project(engine, plan.search.projection, context)
     return Outcome(f"SELECT {len(rows)}", list(plan.search.projection.columns), rows)
+
+
+def range_applies(engine: Engine, plan: VectorRangePlan, params: Params) -> bool:
+    """Whether the range search answers `plan` with these parameters: always, unless ORDER BY
+    names a second query vector that differs from the bound's (then its DuckDB fallback)."""
+    if plan.order_query is None:
+        return True
+    first, second = plan.search.query(params), plan.order_query(params)
+    if first is None or second is None:
+        return False
+    column = engine.spec(plan.search.collection).column(plan.search.column)
+    kind = kind_of(column.type)
+    return bool(
+        np.array_equal(kind.search_form(first, column.dim), kind.search_form(second, column.dim))
+    )
 
 
 def range_request(

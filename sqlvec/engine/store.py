@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from sqlvec.engine.cancel import interruptible
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.duckdb_functions import register_functions
 
 T = TypeVar("T", bound="DuckTransaction")
 DATABASE_FILE = "sqlvec.duckdb"
@@ -54,6 +55,7 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(str(data_dir / DATABASE_FILE))
+        register_functions(self._connection)
         self._local = threading.local()
         for schema in (CATALOG_SCHEMA, DATA_SCHEMA):
             self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -10,6 +10,8 @@ writes the log up to the savepoint again.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +63,26 @@ class Transaction(DuckTransaction):
 
     def record(self, write: PendingWrite) -> None:
         self.log.append(write)
+
+
+class OpenTransactions:
+    """The engine's open blocks, so that DROP PARTITION and DROP COLLECTION can see pending
+    writes that would otherwise reach a dropped partition at COMMIT. Weak: a block that ended
+    (its log emptied at COMMIT or ROLLBACK) or was forgotten needs no unregistering."""
+
+    def __init__(self) -> None:
+        self._blocks: weakref.WeakSet[Transaction] = weakref.WeakSet()
+        self._lock = threading.Lock()  # begin() runs on the event loop, DROP on a pool thread
+
+    def add(self, transaction: Transaction) -> None:
+        with self._lock:
+            self._blocks.add(transaction)
+
+    def writing(self, collection: str) -> bool:
+        """Whether an open block has pending writes to `collection`."""
+        with self._lock:
+            blocks = list(self._blocks)
+        return any(collection in block.written for block in blocks)
 
 
 class PendingRows:

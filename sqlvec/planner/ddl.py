@@ -30,6 +30,7 @@ from sqlvec.types import (
 from sqlvec.vector_kinds import kind_of
 
 _OPTIONS = ("metric", "segment_rows", "index_file_size", KEY_OPTION, COUNT_OPTION)
+MAX_VARCHAR_LENGTH = 10485760  # Postgres' limit on n in varchar(n)
 _KEY_TYPES = {INT2.oid, INT4.oid, INT8.oid, TEXT.oid, VARCHAR.oid}  # Milvus: int64, varchar
 SEGMENT_ROWS_RANGE = (1, 100_000_000)
 INDEX_FILE_SIZE_MB_RANGE = (1, 4096)  # Milvus 1.x: the size of a segment's vectors, in MB
@@ -176,7 +177,25 @@ def _column(definition: exp.ColumnDef, table_keys: set[str]) -> ColumnSpec:
         raise FeatureNotSupported(
             f'column "{name}" is of type {pg_type.name}: bit strings are stored as bit(n)'
         )
-    return ColumnSpec(name, pg_type, primary_key=primary, generated=identity, not_null=not_null)
+    return ColumnSpec(
+        name,
+        pg_type,
+        primary_key=primary,
+        generated=identity,
+        not_null=not_null,
+        max_length=_varchar_length(pg_type, typmod),
+    )
+
+
+def _varchar_length(pg_type: PgType, typmod: int) -> int | None:
+    """n of varchar(n), within Postgres' bounds; None for other types and plain varchar."""
+    if pg_type.oid != VARCHAR.oid or typmod < 0:
+        return None
+    if typmod < 1:
+        raise InvalidParameterValue("length for type varchar must be at least 1")
+    if typmod > MAX_VARCHAR_LENGTH:
+        raise InvalidParameterValue(f"length for type varchar cannot exceed {MAX_VARCHAR_LENGTH}")
+    return typmod
 
 
 def _vector_column(name: str, pg_type: PgType, typmod: int) -> ColumnSpec:

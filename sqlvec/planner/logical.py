@@ -99,6 +99,10 @@ class VectorRange:
     descending: bool
     limit: exp.Expr | None
     offset: exp.Expr | None
+    # ORDER BY the same distance to another constant or parameter (`WHERE e <-> $1 < r ORDER
+    # BY e <-> $2`, as drivers send a value given twice): the range search applies only when
+    # both vectors are equal at run time. None: ORDER BY the bound's own distance, or none.
+    order_query: exp.Expr | None = None
 
 
 LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK | VectorRange

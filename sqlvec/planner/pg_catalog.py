@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from sqlvec.engine.information_schema import RELATIONS as INFORMATION_SCHEMA
 from sqlvec.engine.pg_catalog import CATALOG_RELATIONS, MACROS, PREFIX
 from sqlvec.planner.context import PlanContext
 from sqlvec.planner.values import parameter_index
@@ -102,6 +103,8 @@ def _catalog_relation(table: exp.Table, ctx: PlanContext) -> str | None:
         return None
     name = table.name.lower()
     schema = table.db.lower()
+    if schema == "information_schema" and not table.catalog:
+        return INFORMATION_SCHEMA.get(name)  # others stay DuckDB's own
     if name not in CATALOG_RELATIONS or table.catalog:
         return None
     if schema == "pg_catalog" or (not schema and not ctx.catalog.has_collection(name)):
@@ -120,11 +123,10 @@ def _table(table: exp.Table, ctx: PlanContext) -> exp.Expr:
         db=exp.to_identifier("main"),
         catalog=exp.to_identifier(PREFIX.split(".")[0]),
     )
-    # Columns qualified with the bare name (pg_class.relname) still resolve.
+    # Columns qualified with the bare name (pg_class.relname, columns.column_name) resolve.
     alias = table.args.get("alias")
-    replaced.set(
-        "alias", alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier(name))
-    )
+    bare = exp.TableAlias(this=exp.to_identifier(table.name.lower()))
+    replaced.set("alias", alias.copy() if alias is not None else bare)
     for key in ("joins", "laterals", "pivots"):
         if table.args.get(key):
             replaced.set(key, table.args[key])

@@ -24,7 +24,7 @@ from sqlvec.planner.projection import ProjectionBuilder
 from sqlvec.planner.row_predicate import RowPredicate, compile_row_predicate
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_sql import to_duckdb
-from sqlvec.types import FLOAT8, INT8
+from sqlvec.types import FLOAT8, INT8, PgType
 
 
 def to_physical(plan: LogicalNode, ctx: PlanContext) -> VectorTopKPlan | VectorRangePlan:
@@ -51,7 +51,18 @@ def _range(project: Project, node: VectorRange, ctx: PlanContext) -> VectorRange
         # An output the in-memory projection cannot compute: DuckDB runs the query instead.
         raise NotAVectorSearch(str(error)) from None
     bound, _ = compile_value(node.bound.bound, ctx.params, FLOAT8)
-    return VectorRangePlan(search, node.bound.transform, node.bound.comparison, bound, node.ordered)
+    order_query = None
+    if node.order_query is not None:
+        column_type = _column_type(node)
+        order_query, _ = compile_value(node.order_query, ctx.params, column_type)
+    return VectorRangePlan(
+        search, node.bound.transform, node.bound.comparison, bound, node.ordered, order_query
+    )
+
+
+def _column_type(node: VectorRange) -> PgType:
+    scan = node.input if isinstance(node.input, Scan) else node.input.input
+    return scan.collection.column(node.column).type
 
 
 def _topk(project: Project, topk: VectorTopK, ctx: PlanContext) -> VectorTopKPlan:

@@ -119,6 +119,11 @@ class VectorRangePlan:
     comparison: str
     bound: Evaluator
     ordered: bool  # ORDER BY the distance; else the rows come in any order
+    # ORDER BY the same distance to a second query vector (`... < r ORDER BY e <-> $2`): the
+    # range search runs only when it equals `search.query`'s; otherwise `fallback`, the
+    # statement run exactly by DuckDB (a DuckPlan), does. None: ORDER BY the bound's distance.
+    order_query: Evaluator | None = None
+    fallback: Any = None
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,10 @@ from sqlvec.planner.values import (
     arithmetic,
     compile_value,
     is_arithmetic,
+    text_cast,
+    vector_text,
 )
-from sqlvec.types import FLOAT8, PgType
+from sqlvec.types import FLOAT8, TEXT, PgType
 from sqlvec.vector_kinds import kind_of
 
 
@@ -55,6 +57,8 @@ class ProjectionBuilder:
             return self._distance(node), FLOAT8, -1
         if is_arithmetic(node) and node.find(exp.Column):
             return self._arithmetic(node)
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.Column) and text_cast(node):
+            return self._column_text(node.this)
         if isinstance(node, exp.Neg) and node.find(exp.Column):
             inner, pg_type, _ = self.producer(node.this)
             return (lambda engine, ctx: [_neg(v) for v in inner(engine, ctx)]), pg_type, -1
@@ -75,6 +79,16 @@ class ProjectionBuilder:
             return engine.take(ctx.collection, ctx.positions, name)
 
         return produce, column.type, column.typmod
+
+    def _column_text(self, node: exp.Column) -> tuple[RowProducer, PgType, int]:
+        """`embedding::text`: a vector column's values as pgvector prints them."""
+        produce, pg_type, _ = self._column(node)
+        text_of = vector_text(pg_type)
+        if text_of is None:
+            raise FeatureNotSupported(
+                f"expression is not supported in a vector search: {node.sql('sqlvec')}::text"
+            )
+        return (lambda engine, ctx: [text_of(v) for v in produce(engine, ctx)]), TEXT, -1
 
     def _distance(self, node: VectorDistance) -> RowProducer:
         if self.order_distance is not None and node == self.order_distance:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from sqlvec.errors import FeatureNotSupported, UndefinedTable
@@ -22,12 +24,13 @@ from sqlvec.planner.logical import (
 )
 from sqlvec.planner.pg_catalog import rewrite_pg_catalog
 from sqlvec.planner.physical import to_physical
-from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn
+from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn, VectorRangePlan
 from sqlvec.planner.rules import RULES
 from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import compile_value
 from sqlvec.planner.vector_aggregates import vector_aggregates
 from sqlvec.planner.vector_sql import normalize_functions, to_duckdb
+from sqlvec.planner.vector_text import vector_text_casts
 from sqlvec.types import TEXT, UNKNOWN
 
 # Clauses the vector search path does not implement yet; each is rejected by name.
@@ -58,7 +61,7 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
             join = lateral_join(select)
             if join is not None:
                 return plan_lateral(select, join, ctx, lambda inner: _vector_search(inner, ctx))
-            return _vector_search(select, ctx)
+            return _with_fallback(_vector_search(select, ctx), select, ctx)
         except NotAVectorSearch:
             pass
     return duck_query_plan(select, ctx)
@@ -70,6 +73,14 @@ def _vector_search(select: exp.Select, ctx: PlanContext) -> object:
     for rule in RULES:
         logical = rule(logical)
     return to_physical(logical, ctx)
+
+
+def _with_fallback(plan: object, select: exp.Select, ctx: PlanContext) -> object:
+    """A range search whose ORDER BY names a second query vector also carries the exact
+    DuckDB plan, which runs when the two vectors differ."""
+    if isinstance(plan, VectorRangePlan) and plan.order_query is not None:
+        return replace(plan, fallback=duck_query_plan(select, ctx))
+    return plan
 
 
 def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
@@ -86,7 +97,8 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
-    statement = to_duckdb(vector_aggregates(statement.copy(), specs))
+    statement = vector_text_casts(statement.copy(), specs)
+    statement = to_duckdb(vector_aggregates(statement, specs))
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
     return DuckPlan(query, describe, names, relations, reads_catalog)

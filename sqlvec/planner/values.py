@@ -21,23 +21,34 @@ from sqlvec.engine.search import pairwise
 from sqlvec.errors import DivisionByZero, FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.plans import Evaluator, Params
-from sqlvec.sparse import SparseValue, sparse_distance
+from sqlvec.sparse import SparseValue, format_sparsevec, sparse_distance
 from sqlvec.types import (
     BIT,
     BOOL,
     BY_SQL_NAME,
     FLOAT8,
+    HALFVEC,
     INT4,
     INT8,
+    SPARSEVEC,
     TEXT,
     UNKNOWN,
+    VARCHAR,
     VECTOR,
     VECTOR_VALUE_TYPES,
     PgType,
     type_by_oid,
 )
 from sqlvec.vector_kinds import coerce_vector_value, kind_of, metric_kind
-from sqlvec.vectors import check_same_dimensions
+from sqlvec.vectors import check_same_dimensions, format_vector
+
+# Casts to text of these print the value as its type's output function does.
+_TEXT_TYPES = frozenset({TEXT.oid, VARCHAR.oid})
+_FORMATTED: dict[int, Callable[[Any], str]] = {
+    VECTOR.oid: format_vector,
+    HALFVEC.oid: format_vector,
+    SPARSEVEC.oid: format_sparsevec,
+}
 
 # Parameters converted to the type they stand for when they arrive as text.
 _CONVERTED_PARAMETERS = VECTOR_VALUE_TYPES | {INT8.oid, INT4.oid, FLOAT8.oid}
@@ -98,8 +109,8 @@ def declared_type(data_type: exp.DataType) -> tuple[PgType, int]:
     if base not in BY_SQL_NAME:
         raise FeatureNotSupported(f"type {name} is not supported")
     pg_type = BY_SQL_NAME[base]
-    if pg_type.oid in VECTOR_VALUE_TYPES and data_type.expressions:
-        return pg_type, int(data_type.expressions[0].name)
+    if (pg_type.oid in VECTOR_VALUE_TYPES or pg_type.oid == VARCHAR.oid) and data_type.expressions:
+        return pg_type, int(data_type.expressions[0].name)  # vector(d), varchar(n)
     # As in Postgres, `bit` without a length is bit(1).
     return pg_type, 1 if pg_type.oid == BIT.oid else -1
 
@@ -138,7 +149,8 @@ def coerce_to(pg_type: PgType, typmod: int = -1, explicit: bool = False) -> Call
         return lambda value: (
             None if value is None else coerce_vector_value(pg_type, value, dim, explicit)
         )
-    convert = coercer(ColumnSpec("?column?", pg_type))
+    length = typmod if pg_type.oid == VARCHAR.oid and typmod >= 0 else None
+    convert = coercer(ColumnSpec("?column?", pg_type, max_length=length), explicit)
     return lambda value: None if value is None else convert(value)
 
 
@@ -177,9 +189,33 @@ def _literal(node: exp.Literal, expected: PgType | None) -> tuple[Evaluator, PgT
 
 def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
     target, typmod = declared_type(node.to)
+    if text_cast(node) and isinstance(node.this, exp.Cast):
+        inner, inner_type = compile_value(node.this, params)
+        text_of = vector_text(inner_type)
+        if text_of is not None:
+            # `'[1,2]'::vector::text`: the vector's text form, as its output function prints it.
+            return (lambda p: text_of(inner(p))), target
     inner, _ = compile_value(node.this, params, target)
     convert = coerce_to(target, typmod, explicit=True)
     return (lambda p: convert(inner(p))), target
+
+
+def text_cast(node: exp.Cast) -> bool:
+    """A cast to `text` or `varchar` without a length."""
+    target, typmod = declared_type(node.to)
+    return target.oid in _TEXT_TYPES and typmod < 0
+
+
+def vector_text(pg_type: PgType) -> Callable[[Any], str | None] | None:
+    """How a value of a vector type prints as text (NULL stays NULL); None for other types."""
+    text_of = _FORMATTED.get(pg_type.oid)
+    if text_of is None:
+        return None
+    return lambda value: _text_or_null(text_of, value)
+
+
+def _text_or_null(text_of: Callable[[Any], str], value: Any) -> str | None:
+    return None if value is None else text_of(value)
 
 
 def is_arithmetic(node: exp.Expr) -> bool:

@@ -79,6 +79,8 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
             return exp.cast(node.this, _LIST)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
             return exp.cast(node.this, _BIT)  # DuckDB's BIT takes no length
+        if isinstance(node, exp.Cast) and _is_varchar_n(node.to):
+            return _truncated(node)
         if isinstance(node, exp.Cast) and _is_vector_array(node.to):
             return exp.cast(node.this, exp.DataType.build("FLOAT[][]", dialect="duckdb"))
         name = _anonymous_name(node)
@@ -144,6 +146,17 @@ def _bit_distance(node: VectorDistance) -> exp.Expr:
 def _call(name: str, *args: exp.Expr) -> exp.Expr:
     """A DuckDB function call by name (sqlglot reads `xor` as the boolean operator)."""
     return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _is_varchar_n(data_type: exp.DataType) -> bool:
+    return data_type.this == exp.DataType.Type.VARCHAR and bool(data_type.expressions)
+
+
+def _truncated(node: exp.Cast) -> exp.Expr:
+    """`x::varchar(n)` keeps n characters, as in Postgres (DuckDB ignores the length)."""
+    length = node.to.expressions[0].copy()
+    text = exp.cast(node.this, exp.DataType.build("VARCHAR"))
+    return exp.Anonymous(this="left", expressions=[text, length])
 
 
 def _is_vector_array(data_type: exp.DataType) -> bool:

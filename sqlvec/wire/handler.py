@@ -109,11 +109,13 @@ class QueryHandler(Protocol):
 
     def close_portal(self, name: str) -> None: ...
 
-    def sync(self) -> None:
-        """Sync: end the implicit transaction of the extended protocol."""
+    async def sync(self) -> None:
+        """Sync: end the implicit transaction of the extended protocol (commit it). An error
+        raised here (the commit failed) is sent before ReadyForQuery."""
 
     def error_occurred(self) -> None:
-        """Called after an ErrorResponse: a transaction block becomes failed ('E')."""
+        """Called after an ErrorResponse: a transaction block becomes failed ('E'), an implicit
+        one is rolled back."""
 
     def terminate(self) -> None:
         """The connection is closing (Terminate or EOF)."""

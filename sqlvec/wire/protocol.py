@@ -254,7 +254,10 @@ class _Connection:
 
     async def _sync(self) -> None:
         self._skipping_to_sync = False
-        self._handler.sync()
+        try:
+            await self._handler.sync()
+        except SqlvecError as error:  # the implicit transaction's commit failed
+            msg.write_error_response(self._out, error)
         msg.write_ready_for_query(self._out, self._handler.transaction_status)
         await self._flush()
 

@@ -81,3 +81,44 @@ def test_bad_query_vector_is_rejected_and_connection_stays_usable(
         conn.execute("SELECT id FROM rg_e2e WHERE embedding <-> '[1,2]' < 1")
     assert caught.value.sqlstate == "22000"
     assert conn.execute("SELECT count(*) FROM rg_e2e").fetchone() == (ROWS,)
+
+
+TWICE = "SELECT id FROM rg_e2e WHERE embedding <-> %s < %s ORDER BY embedding <-> %s LIMIT 10"
+
+
+def test_query_vector_given_twice_uses_the_range_search(conn: psycopg.Connection) -> None:
+    """psycopg sends each %s as its own parameter ($1, $3): equal values take the range path."""
+    query = "[0.5,-0.25,1,0]"
+    params = (query, 1.2, query)
+    plan = conn.execute(f"EXPLAIN {TWICE}", params).fetchall()
+    assert plan[0][0] == "Vector Range Search on rg_e2e"
+    with conn.cursor() as cursor:
+        for _ in range(2):  # prepared on the second run: the same plan, reused
+            found = [row[0] for row in cursor.execute(TWICE, params, prepare=True).fetchall()]
+            exact = conn.execute(
+                "SELECT id FROM rg_e2e WHERE embedding <-> %s < %s "
+                "ORDER BY embedding <-> %s, id LIMIT 10",
+                params,
+            ).fetchall()
+            assert found == [row[0] for row in exact]
+
+
+def test_two_different_query_vectors_run_exactly_in_duckdb(conn: psycopg.Connection) -> None:
+    near, order_by = "[0.5,-0.25,1,0]", "[-1,0,0,2]"
+    params = (near, 1.5, order_by)
+    plan = conn.execute(f"EXPLAIN {TWICE}", params).fetchall()
+    assert plan[0][0] == "DuckDB Query"
+    with conn.cursor() as cursor:
+        found = [row[0] for row in cursor.execute(TWICE, params, prepare=True).fetchall()]
+        # The same prepared statement, now with equal vectors, switches to the range search.
+        assert cursor.execute(TWICE, (near, 1.5, near), prepare=True).fetchall()
+    vectors = {
+        row[0]: np.array(row[1:], dtype=np.float64)
+        for row in conn.execute(
+            "SELECT id, embedding[1], embedding[2], embedding[3], embedding[4] FROM rg_e2e"
+        ).fetchall()
+    }
+    a, b = np.array([0.5, -0.25, 1, 0]), np.array([-1, 0, 0, 2])
+    inside = [i for i, v in vectors.items() if np.linalg.norm(v - a) < 1.5]
+    expected = sorted(inside, key=lambda i: np.linalg.norm(vectors[i] - b))[:10]
+    assert found == expected

@@ -415,3 +415,28 @@ def test_partition_key_rows_in_a_block(server: ServerProcess, other) -> None:
     assert [r[0] for r in other.execute(search, ("b",))] == [2]
     assert [r[0] for r in other.execute(search, ("a",))] == [1]
     assert count(other, "tx_keyed") == 3
+
+
+def test_drop_of_what_another_block_wrote_is_refused(server: ServerProcess, other) -> None:
+    """DROP PARTITION / DROP TABLE while another connection's block has pending writes to the
+    collection: 55006, both connections usable; after COMMIT the drops go through. (A write
+    racing the DROP makes COMMIT fail with 40001: tests/unit/engine.)"""
+    other.execute("DROP TABLE IF EXISTS tx_drop")
+    other.execute("CREATE COLLECTION tx_drop (id BIGINT PRIMARY KEY, e VECTOR(2))")
+    other.execute("CREATE PARTITION p ON tx_drop")
+    with psycopg.connect(server.dsn) as conn:
+        conn.execute("INSERT INTO tx_drop PARTITION (p) VALUES (1, '[0,0]')")
+        for statement in ("DROP PARTITION p ON tx_drop", "DROP TABLE tx_drop"):
+            with pytest.raises(errors.ObjectInUse) as refused:
+                other.execute(statement)
+            assert refused.value.sqlstate == "55006"
+            assert "because it is being used by an open transaction" in str(refused.value)
+        assert other.execute("SHOW PARTITIONS FROM tx_drop").fetchall() == [
+            ("_default", 0),
+            ("p", 0),
+        ]
+        conn.commit()
+    assert count(other, "tx_drop") == 1
+    other.execute("DROP PARTITION p ON tx_drop")
+    assert count(other, "tx_drop") == 0
+    other.execute("DROP TABLE tx_drop")

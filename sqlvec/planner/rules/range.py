@@ -4,8 +4,11 @@ Matches [Limit]([Sort](Project(Filter(Scan)))) where one conjunct of WHERE caps 
 between the collection's vector column and a constant from above: `e <-> q < r`,
 `e <#> q <= -0.5` (inner product at least 0.5), `1 - (e <=> q) > 0.8` (cosine similarity above
 0.8). The other conjuncts stay a scalar filter. A Sort must be by that same distance (or a
-similarity form of it); any other ORDER BY, several distance conjuncts, aggregates or a lower
-bound (`e <-> q > r`) leave the plan alone, and DuckDB runs the query exactly.
+similarity form of it), or by the same operator on the same column to another constant
+(`ORDER BY e <-> $2` beside `e <-> $1 < r`: a driver sends a value given twice as two
+parameters), which the executor compares with the bound's query vector; any other ORDER BY,
+several distance conjuncts, aggregates or a lower bound (`e <-> q > r`) leave the plan alone,
+and DuckDB runs the query exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from sqlvec.planner.logical import (
     Sort,
     VectorRange,
 )
-from sqlvec.planner.rules.topk import _distance_to_constant, _monotone_distance, _number
+from sqlvec.planner.rules.topk import (
+    _distance_to_constant,
+    _monotone_distance,
+    _number,
+    _scalar_subquery,
+)
 
 _COMPARISONS: dict[type[exp.Expr], str] = {exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="}
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -51,14 +59,19 @@ def vector_range(plan: LogicalNode) -> LogicalNode:
     if found is None:
         return plan
     distance, bound = found
-    descending = False
-    if sort is not None:
-        first = _monotone_distance(sort.keys[0].expression, sort.keys[0].descending)
-        if len(sort.keys) > 1 or first is None or first[0] != distance:
-            return plan
-        descending = first[1]
     match = _distance_to_constant(distance, scan)
     assert match is not None  # _bound checked it
+    descending = False
+    order_query: exp.Expr | None = None
+    if sort is not None:
+        first = _monotone_distance(sort.keys[0].expression, sort.keys[0].descending)
+        if len(sort.keys) > 1 or first is None:
+            return plan
+        if first[0] != distance:
+            order_query = _other_query(first[0], distance, match, scan)
+            if order_query is None:
+                return plan
+        descending = first[1]
     rest = [c for c in conjuncts if c is not ranged[0]]
     source: Scan | Filter = Filter(scan, exp.and_(*rest)) if rest else scan
     node = VectorRange(
@@ -71,8 +84,23 @@ def vector_range(plan: LogicalNode) -> LogicalNode:
         descending=descending,
         limit=limit.limit if limit else None,
         offset=limit.offset if limit else None,
+        order_query=order_query,
     )
     return Project(node, project.outputs)
+
+
+def _other_query(
+    order: exp.Expr, distance: exp.Expr, match: tuple[str, exp.Expr], scan: Scan
+) -> exp.Expr | None:
+    """The ORDER BY's query vector when `order` is the bound's distance (same operator, same
+    column) to another constant or parameter; None otherwise. Scalar subqueries are left to
+    DuckDB: their value is only known by running them."""
+    other = _distance_to_constant(order, scan)
+    if other is None or type(order) is not type(distance) or other[0] != match[0]:
+        return None
+    if _scalar_subquery(other[1]) or _scalar_subquery(match[1]):
+        return None
+    return other[1]
 
 
 def _bound(predicate: exp.Expr, scan: Scan) -> tuple[exp.Expr, DistanceBound] | None:

@@ -48,6 +48,28 @@ def test_range_parameters_are_typed() -> None:
     assert limited.param_types == [VECTOR, INT8]
 
 
+def test_order_by_a_second_query_vector_keeps_the_exact_plan_beside() -> None:
+    result = plan("SELECT id FROM docs WHERE embedding <-> $1 < $2 ORDER BY embedding <-> $3")
+    node = result.node
+    assert isinstance(node, VectorRangePlan)
+    assert node.order_query is not None and isinstance(node.fallback, DuckPlan)
+    assert result.param_types == [VECTOR, FLOAT8, VECTOR]
+    same = plan("SELECT id FROM docs WHERE embedding <-> $1 < $2 ORDER BY embedding <-> $1").node
+    assert same.order_query is None and same.fallback is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM docs WHERE embedding <-> $1 < 1 ORDER BY embedding <#> $2",
+        "SELECT id FROM docs WHERE embedding <-> $1 < 1 ORDER BY embedding <-> "
+        "(SELECT embedding FROM docs WHERE id = 1)",
+    ],
+)
+def test_order_by_another_distance_or_a_subquery_runs_in_duckdb(sql: str) -> None:
+    assert isinstance(plan(sql).node, DuckPlan)
+
+
 @pytest.mark.parametrize(
     "sql",
     [

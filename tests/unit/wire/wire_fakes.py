@@ -145,7 +145,7 @@ class FakeHandler:
     def close_portal(self, name: str) -> None:
         self.portals.pop(name, None)
 
-    def sync(self) -> None:
+    async def sync(self) -> None:
         if self.status == "I":
             self.portals.clear()  # the implicit transaction ends
 
