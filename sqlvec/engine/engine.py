@@ -261,7 +261,10 @@ class Engine:
                 raise null_violation(spec, column)
         transaction = self._bound()
         with collection.write_lock:
-            existing = self._existing_ids(spec) if transaction is not None else None
+            # Until a block writes this collection it sees what memory holds (the latest
+            # commits): only after that must ids be checked against the block's own DuckDB view.
+            in_block = transaction is not None and spec.name in transaction.written
+            existing = self._existing_ids(spec) if in_block else None
             ids = column_ids(collection, values.get(spec.id_column.name), count, existing)
             table = columns_table(spec, values, ids)
             keyed = key_partitions(collection, values, count)  # None: all rows to target
@@ -301,10 +304,11 @@ class Engine:
         """Write to the block's DuckDB transaction; memory gets the rows at COMMIT. Returns
         their positions among the block's pending rows of this INSERT (see `inserted_rows`)."""
         spec = collection.spec
-        if next_id > collection.next_id:
-            # Ids are taken now, for good: a rolled-back block leaves a gap, as in Postgres.
-            self.store.advance_next_id(spec.name, next_id)
-            collection.next_id = next_id
+        # Ids are taken now from the counter in memory, which every session shares: a
+        # rolled-back block leaves a gap, as in Postgres. The stored counter is not written
+        # here (one more commit per block, and a row two blocks would both update): a restart
+        # takes the largest stored id into account instead.
+        collection.next_id = max(collection.next_id, next_id)
         self.store.insert(spec, table, None)
         rows = CollectionRows(spec)
         positions = rows.append(ids, scalars, vectors)
@@ -657,6 +661,8 @@ class Engine:
                 [codes[tag] for tag in table.column(PARTITION_COLUMN).to_pylist()], np.int16
             )
             ids = table.column(spec.id_column.name).to_numpy().astype(np.int64)
+            # Rows committed by a transaction block did not advance the stored counter.
+            collection.next_id = max(collection.next_id, int(ids.max()) + 1)
             scalars = {
                 c.name: table.column(c.name).to_pylist()
                 for c in spec.columns

@@ -99,15 +99,6 @@ class Store:
             return transaction.cursor
         return self.cursor()
 
-    def advance_next_id(self, collection: str, next_id: int) -> None:
-        """Move the id counter forward at once, outside any block (like a Postgres sequence):
-        two open blocks inserting into one collection never write the same catalog row."""
-        self.cursor().execute(
-            f"UPDATE {CATALOG_SCHEMA}.collections SET next_id = greatest(next_id, ?) "
-            "WHERE name = ?",
-            [next_id, collection],
-        )
-
     def existing_ids(self, spec: CollectionSpec, ids: Sequence[int]) -> list[int]:
         """Which of `ids` rows already have, as this thread's transaction sees them."""
         key = quote_identifier(spec.id_column.name)

@@ -440,3 +440,22 @@ def test_drop_of_what_another_block_wrote_is_refused(server: ServerProcess, othe
     other.execute("DROP PARTITION p ON tx_drop")
     assert count(other, "tx_drop") == 0
     other.execute("DROP TABLE tx_drop")
+
+
+def test_generated_ids_after_a_block_and_a_restart_do_not_repeat(
+    own_server: ServerProcess,
+) -> None:
+    with psycopg.connect(own_server.dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE tx_gen (id BIGSERIAL PRIMARY KEY, e vector(2))")
+    with psycopg.connect(own_server.dsn) as conn:  # a block: its ids come from memory
+        ids = [
+            conn.execute("INSERT INTO tx_gen (e) VALUES ('[0,0]') RETURNING id").fetchone()[0]
+            for _ in range(3)
+        ]
+        conn.commit()
+    own_server.kill()
+    own_server.start()
+    with psycopg.connect(own_server.dsn, autocommit=True) as conn:
+        after = conn.execute("INSERT INTO tx_gen (e) VALUES ('[1,1]') RETURNING id").fetchone()[0]
+        assert after > max(ids)
+        assert conn.execute("SELECT count(DISTINCT id), count(*) FROM tx_gen").fetchone() == (4, 4)
