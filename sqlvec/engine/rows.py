@@ -35,7 +35,7 @@ class GrowableArray:
     def append(self, block: np.ndarray) -> None:
         if self.size == 0 and self._adoptable(block):
             # The first block of a bulk load becomes the buffer as it is: copying 300 MiB into
-            # fresh memory costs ~0.7 s of page faults on a VM, half a COPY's time.
+            # fresh memory cost up to 0.9 s of page faults on a VM, half a COPY's time.
             self._buffer = block
             self.size = len(block)
             return

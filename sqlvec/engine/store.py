@@ -28,8 +28,8 @@ DATA_SCHEMA = "sqlvec_data"
 PARTITION_COLUMN = "__partition"
 DEFAULT_PARTITION = "_default"
 # DuckDB's float compression (ALP, ALPRD) is half the time of a bulk insert of FLOAT[d]
-# vectors: its analysis runs over every value, and on real-valued vectors (model embeddings,
-# Gaussian noise, values from fp16) it saves about 4%. Without it, vectors and REAL/DOUBLE
+# vectors: its analysis runs over every value, and on real-valued vectors (Gaussian, unit
+# length, values from fp16 alike) it saves about 4%. Without it, vectors and REAL/DOUBLE
 # columns are stored as they are, as Postgres and pgvector store them; integers and strings
 # keep DuckDB's other compressions. DuckDB cannot choose compression per ARRAY column, and the
 # setting is database-wide, so it is set once, before any other thread uses the database.
