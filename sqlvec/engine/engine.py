@@ -246,9 +246,10 @@ class Engine:
         partition: str | None = None,
     ) -> np.ndarray:
         """Insert `count` rows given column by column (vectors as (n, d) float32 matrices the
-        caller checked); returns their positions. Columns left out are NULL (a not-null one is
-        23502), ids left out are generated. One DuckDB transaction, then the in-memory append:
-        all or nothing."""
+        caller checked, handed over: the in-memory copy may keep them, so the caller must not
+        change them afterwards); returns their positions. Columns left out are NULL (a not-null
+        one is 23502), ids left out are generated. One DuckDB transaction, then the in-memory
+        append: all or nothing."""
         collection = self.collection(name)
         spec = collection.spec
         if partition is not None:

@@ -33,6 +33,12 @@ class GrowableArray:
         self.size = 0
 
     def append(self, block: np.ndarray) -> None:
+        if self.size == 0 and self._adoptable(block):
+            # The first block of a bulk load becomes the buffer as it is: copying 300 MiB into
+            # fresh memory cost up to 0.9 s of page faults on a VM, half a COPY's time.
+            self._buffer = block
+            self.size = len(block)
+            return
         needed = self.size + len(block)
         if needed > len(self._buffer):
             capacity = max(needed, 2 * len(self._buffer))
@@ -41,6 +47,19 @@ class GrowableArray:
             self._buffer = grown
         self._buffer[self.size : needed] = block
         self.size = needed
+
+    def _adoptable(self, block: np.ndarray) -> bool:
+        """A block that owns its memory (not a view of a larger array or of received bytes),
+        is writable and has this array's dtype and row shape. Callers hand blocks over: none
+        changes an array after appending it."""
+        return (
+            len(block) > 0
+            and block.base is None
+            and block.flags.writeable
+            and block.flags.c_contiguous
+            and block.dtype == self._buffer.dtype
+            and block.shape[1:] == self._buffer.shape[1:]
+        )
 
     def view(self, size: int | None = None) -> np.ndarray:
         return self._buffer[: self.size if size is None else size]
@@ -133,7 +152,8 @@ class CollectionRows:
         vectors: Mapping[str, np.ndarray],
         partition: int | np.ndarray = 0,
     ) -> np.ndarray:
-        """Append committed rows (of one partition, or one code per row); their positions."""
+        """Append committed rows (of one partition, or one code per row); their positions.
+        The arrays are handed over: the first append to empty rows may keep them as they are."""
         with self._lock:
             start = self._ids.size
             self._partition.append(np.broadcast_to(np.asarray(partition, np.int16), (len(ids),)))

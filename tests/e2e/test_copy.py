@@ -574,6 +574,33 @@ def test_copy_size_limit(own_server: ServerProcess, monkeypatch: pytest.MonkeyPa
         assert count(conn, "cp_limit") == 1
 
 
+def test_acknowledged_bulk_copy_survives_kill_9(own_server: ServerProcess) -> None:
+    """More rows than a DuckDB row group, so DuckDB writes them to its file during the COPY,
+    and a second COPY into the same table after the first: all there, bit for bit."""
+    vectors = np.random.default_rng(8).standard_normal((140_000, 8)).astype(np.float32)
+    with psycopg.connect(own_server.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cp_kill (id BIGINT PRIMARY KEY, embedding vector(8))")
+        for part in (slice(0, 130_000), slice(130_000, None)):
+            ids = np.arange(len(vectors))[part]
+            with conn.cursor().copy("COPY cp_kill FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(binary_copy(ids, vectors[part]))
+    own_server.kill()
+    own_server.start()
+    with psycopg.connect(own_server.dsn, autocommit=True) as conn:
+        assert count(conn, "cp_kill") == len(vectors)
+        register_vector(conn)
+        got = conn.execute(
+            "SELECT id, embedding FROM cp_kill WHERE id IN (0, 77777, 129999, 130000, 139999)"
+        ).fetchall()
+        assert len(got) == 5
+        for row_id, vector in got:
+            assert np.array_equal(vector.to_numpy(), vectors[row_id])
+        nearest = conn.execute(
+            "SELECT id FROM cp_kill ORDER BY embedding <-> %s LIMIT 1", (vectors[135_000],)
+        ).fetchone()
+        assert nearest == (135_000,)
+
+
 def test_copy_data_pipelined_before_copy_in_response(server: ServerProcess) -> None:
     """Query, CopyData and CopyDone in one write, as asyncpg sends them, and a Sync and a
     Flush inside the COPY (ignored): the server reads them in order."""
