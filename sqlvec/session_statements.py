@@ -7,7 +7,7 @@ from sqlglot import exp
 
 from sqlvec.engine.executor import Outcome
 from sqlvec.engine.vector_index import SearchSettings
-from sqlvec.errors import Notice
+from sqlvec.errors import Notice, UndefinedObject
 from sqlvec.parser.nodes import DefaultValue, ResetVariable, SetVariable, Show
 from sqlvec.planner.plans import OutputColumn
 from sqlvec.settings import STARTUP_SETTINGS, Settings, normalize_value
@@ -17,7 +17,37 @@ _SESSION_NODES = (SetVariable, ResetVariable, Show)
 
 
 def is_session_statement(node: exp.Expr) -> bool:
-    return isinstance(node, _SESSION_NODES)
+    return isinstance(node, _SESSION_NODES) or _setting_calls(node) is not None
+
+
+def _setting_calls(node: exp.Expr) -> list[tuple[str, str, list[exp.Expr]]] | None:
+    """`SELECT current_setting('x')` / `SELECT set_config('x', 'v', false)`, literals only:
+    (output name, function, arguments) per select item, or None for any other statement.
+
+    The session answers these itself: settings live in the session, not in DuckDB, and a
+    plan cached by SQL text must not keep a value that a later SET changes."""
+    if not isinstance(node, exp.Select) or any(
+        node.args.get(key) for key in ("from", "where", "group", "having", "order", "limit")
+    ):
+        return None
+    calls = []
+    for item in node.expressions:
+        call = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(call, exp.Dot) and call.this.name.lower() == "pg_catalog":
+            call = call.expression
+        if not isinstance(call, exp.Anonymous) or call.name.lower() not in _SETTING_FUNCTIONS:
+            return None
+        arguments = list(call.expressions)
+        if len(arguments) not in _SETTING_FUNCTIONS[call.name.lower()] or not all(
+            isinstance(a, exp.Literal | exp.Boolean) for a in arguments
+        ):
+            return None
+        name = item.alias if isinstance(item, exp.Alias) else call.name.lower()
+        calls.append((name, call.name.lower(), arguments))
+    return calls or None
+
+
+_SETTING_FUNCTIONS = {"current_setting": (1, 2), "set_config": (3,)}
 
 
 class SessionStatements:
@@ -31,6 +61,8 @@ class SessionStatements:
             for key, value in params.items():
                 if key.lower() == name:
                     self.settings.set(name, normalize_value(name, value))
+        for name, value in startup_options(params.get("options", "")):
+            self.settings.set(name, value)
         self.settings.set("session_authorization", user)
         return self.settings.reported()
 
@@ -45,6 +77,9 @@ class SessionStatements:
     def describe(self, node: exp.Expr) -> list[OutputColumn] | None:
         if isinstance(node, Show):
             return [OutputColumn(_show_column(node), TEXT)]
+        calls = _setting_calls(node)
+        if calls is not None:
+            return [OutputColumn(name, TEXT) for name, _, _ in calls]
         return None
 
     def search_settings(self) -> SearchSettings:
@@ -78,8 +113,39 @@ class SessionStatements:
         if isinstance(node, ResetVariable):
             changed = self.settings.reset(node.name)
             return Outcome("RESET", parameter_status=changed)
-        assert isinstance(node, Show)
-        return self._show(node)
+        if isinstance(node, Show):
+            return self._show(node)
+        return self._setting_functions(node, in_block)
+
+    def _setting_functions(self, node: exp.Expr, in_block: bool) -> Outcome:
+        calls = _setting_calls(node)
+        assert calls is not None
+        values: list[str | None] = []
+        changed: dict[str, str] = {}
+        for _, function, arguments in calls:
+            name = str(arguments[0].this)
+            if function == "current_setting":
+                missing_ok = len(arguments) == 2 and _truth(arguments[1])
+                values.append(self._current(name, missing_ok))
+                continue
+            value, local = str(arguments[1].this), _truth(arguments[2])
+            if local:
+                if not in_block:
+                    values.append(value)  # Postgres: a local change outside a block lasts 0 s
+                    continue
+                self._before_local.setdefault(name, self.settings.get(name))
+            changed.update(self.settings.set(name, value))
+            values.append(self.settings.get(name))
+        columns = [OutputColumn(name, TEXT) for name, _, _ in calls]
+        return Outcome("SELECT 1", columns, [tuple(values)], parameter_status=changed)
+
+    def _current(self, name: str, missing_ok: bool) -> str | None:
+        try:
+            return self.settings.get(name)
+        except UndefinedObject:
+            if missing_ok:
+                return None
+            raise
 
     def _set(self, node: SetVariable, in_block: bool) -> Outcome:
         if node.args.get("kind") in ("transaction", "characteristics"):
@@ -117,6 +183,41 @@ def _setting_text(value: exp.Expr) -> str:
     if isinstance(value, exp.Boolean):
         return "on" if value.this else "off"
     return value.sql("postgres") if isinstance(value, exp.Expr) else str(value)
+
+
+def startup_options(options: str) -> list[tuple[str, str]]:
+    """The `-c name=value` / `--name=value` pairs of the startup `options` parameter (libpq's
+    PGOPTIONS), with Postgres' backslash escapes for spaces."""
+    words, current, escaped = [], "", False
+    for char in options:
+        if escaped:
+            current, escaped = current + char, False
+        elif char == "\\":
+            escaped = True
+        elif char.isspace():
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += char
+    if current:
+        words.append(current)
+    pairs = []
+    for index, word in enumerate(words):
+        if word == "-c" and index + 1 < len(words):
+            word = "--" + words[index + 1]
+        elif word.startswith("-c") and len(word) > 2:
+            word = "--" + word[2:]
+        if word.startswith("--") and "=" in word:
+            name, value = word[2:].split("=", 1)
+            pairs.append((name.replace("-", "_"), value))
+    return pairs
+
+
+def _truth(node: exp.Expr) -> bool:
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    return str(node.this).lower() in ("true", "t", "on", "1", "yes")
 
 
 def _warning(message: str, sqlstate: str) -> Notice:

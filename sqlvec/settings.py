@@ -29,12 +29,17 @@ DEFAULTS: dict[str, str] = {
     "extra_float_digits": "1",
     "statement_timeout": "0",
     "max_identifier_length": "63",
+    "server_version_num": "",  # filled in below from POSTGRES_VERSION
+    "jit": "off",  # SQLAlchemy and others probe it
     # Vector search parameters (pgvector's names are aliases, see _ALIASES).
     "nprobe": "16",
     "ef_search": "64",
     "search_length": "40",
     "explain_recall": "off",
 }
+
+_MAJOR, _MINOR = (int(part) for part in POSTGRES_VERSION.split(".")[:2])
+DEFAULTS["server_version_num"] = f"{_MAJOR}{_MINOR:04d}"  # 16.4 -> 160004
 
 # Settings a client may give as StartupMessage parameters (asyncpg's server_settings).
 STARTUP_SETTINGS = (
@@ -76,6 +81,8 @@ REPORTED = {
 }
 READ_ONLY = {
     "server_version",
+    "server_version_num",
+    "max_identifier_length",
     "server_encoding",
     "integer_datetimes",
     "is_superuser",

@@ -498,7 +498,7 @@ class PgCatalog:
                 (16411, "vector", OWNER_OID, types.PUBLIC_NAMESPACE, True, "0.8.0", None, None),
             ],
         )
-        settings = {**DEFAULTS, "jit": "off", "server_version_num": "150000"}
+        settings = dict(DEFAULTS)
         _insert(cursor, "pg_settings", [(k, v, None, None) for k, v in sorted(settings.items())])
         _insert(cursor, "sqlvec_settings", sorted(settings.items()))
         opclasses = [
