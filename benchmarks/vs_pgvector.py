@@ -117,6 +117,7 @@ class Target:
     conn: psycopg.Connection
     ef_setting: str  # "ef_search" (sqlvec) or "hnsw.ef_search" (pgvector)
     info: Row = field(default_factory=dict)
+    pid: int | None = None  # the server process whose CPU time is measured (sqlvec)
 
     def ef(self, value: int) -> None:
         self.conn.execute(f"SET {self.ef_setting} = {value}")
@@ -164,7 +165,9 @@ def sqlvec_server(scratch: Path) -> Iterator[Target]:
     server = ServerProcess(scratch / "sqlvec").start()
     try:
         with psycopg.connect(server.dsn, autocommit=True) as conn:
-            yield Target("sqlvec", conn, "ef_search", {"transport": "tcp 127.0.0.1"})
+            assert server.process is not None
+            info = {"transport": "tcp 127.0.0.1"}
+            yield Target("sqlvec", conn, "ef_search", info, server.process.pid)
     finally:
         server.stop()
 
@@ -379,7 +382,9 @@ def single_knn(target: Target, data: Data) -> Row:
     line: Row = {}
     for ef in EF_STEPS:
         target.ef(ef)
+        cpu_before = process_cpu_s(target.pid)
         stats, answers = timed(target.knn(), queries)
+        cpu = process_cpu_s(target.pid) - cpu_before
         recall = recall_at(answers, exact)
         steps.append({"ef_search": ef, "recall_at_10": recall, "qps": stats["qps"]})
         line = {
@@ -393,12 +398,26 @@ def single_knn(target: Target, data: Data) -> Row:
             **stats,
             "steps": steps,
         }
+        if target.pid is not None and cpu >= 0:
+            # The server's own CPU per query, all threads, warm-up included (10 of them).
+            line["server_cpu_per_query_ms"] = round(cpu * 1000 / (len(queries) + 10), 3)
         if recall >= RECALL_GOAL:
             break
     target.ef(int(line["ef_search"]))  # type: ignore[call-overload]
     if target.system == "pgvector":
         line["plan"] = plan(target, KNN_SQL, (vector_text(queries[0]),))
     return line
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process (Linux /proc); -1 where it cannot be read."""
+    if pid is None:
+        return -1.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lateral(target: Target, data: Data) -> Row:
@@ -534,6 +553,11 @@ def summary(data: Data, lines: list[Row]) -> Row:
     out["sqlvec_overhead_p50_ms"] = round(overhead, 3)
     out["sqlvec_select_1_p50_ms"] = floor["p50_ms"]
     out["sqlvec_overhead_beyond_select_1_p50_ms"] = round(overhead - float(floor["p50_ms"]), 3)  # type: ignore[arg-type]
+    if "server_cpu_per_query_ms" in knn:
+        # What the server itself spends per query beyond Faiss (client and kernel wake-ups
+        # of the round trip excluded): its CPU time per query minus Faiss' own time.
+        server = float(knn["server_cpu_per_query_ms"]) - float(faiss_knn["p50_ms"])  # type: ignore[arg-type]
+        out["sqlvec_server_cpu_beyond_faiss_ms"] = round(server, 3)
     out["overhead_goal_ms"] = GOALS["overhead_ms"]
     out["overhead_goal_met"] = overhead <= GOALS["overhead_ms"]
     pg_knn = find("pgvector", "knn_prepared")
