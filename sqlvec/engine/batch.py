@@ -9,13 +9,19 @@ import pyarrow as pa
 
 from sqlvec.engine import cancel
 from sqlvec.engine.engine import Engine
-from sqlvec.engine.segment_search import SearchRequest
+from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.engine.writes import ARROW_TYPES
 from sqlvec.errors import FeatureNotSupported
-from sqlvec.planner.plans import BatchTopKPlan, OutputColumn, Params, RowsContext
+from sqlvec.planner.plans import (
+    BatchTopKPlan,
+    OutputColumn,
+    Params,
+    RowsContext,
+    VectorTopKPlan,
+)
 from sqlvec.types import HALFVEC, VECTOR
-from sqlvec.vectors import check_same_dimensions
+from sqlvec.vector_kinds import kind_of
 
 ROW = "__sqlvec_row"
 # Search results hold vectors of any length: a list, where a collection stores FLOAT[d].
@@ -44,35 +50,26 @@ def _lateral_rows(
 ) -> pa.Table:
     inner = plan.inner
     vectors = outer.column(plan.outer_vector).to_pylist()
+    # An outer row whose vector is NULL gets no search rows (pgvector would return rows in
+    # arbitrary order): CROSS JOIN drops it, LEFT JOIN keeps it with NULLs.
     present = [i for i, v in enumerate(vectors) if v is not None]
     if not present:
         return _empty_lateral(plan)
-    column = engine.spec(inner.collection).column(inner.column)
-    if column.type.oid not in (VECTOR.oid, HALFVEC.oid):
-        raise FeatureNotSupported(
-            f"LATERAL vector searches over {column.type.name} columns are not supported yet"
-        )
-    queries = np.array([vectors[i] for i in present], dtype=np.float32)
-    check_same_dimensions(column.dim or queries.shape[1], queries.shape[1], column.type.name)
-    limit = inner.limit(params) if inner.limit is not None else None
-    offset = (inner.offset(params) if inner.offset is not None else None) or 0
-    k = (limit if limit is not None else engine.row_count(inner.collection)) + offset
-    request = SearchRequest(
-        inner.column,
-        queries[0],
-        k,
-        inner.metric,
-        partitions=list(inner.partitions) if inner.partitions is not None else None,
-        settings=settings,
+    queries = _query_matrix(engine, inner, [vectors[i] for i in present])
+    # The search request (LIMIT checks, WHERE candidates, partitions) does not depend on the
+    # outer row: it is made once, with the first query vector standing in for all of them.
+    request, offset, _ = search_request(
+        engine, inner, _with_query(plan, params, queries[0]), settings
     )
     results = engine.search_batch(inner.collection, request, queries)
     columns: list[list[Any]] = [[] for _ in range(len(inner.projection.columns) + 1)]
     for row, query, result in zip(present, queries, results, strict=True):
         cancel.check()  # one outer row's projection at a time: a cancel stops between rows
-        row_params = list(params) + [None] * (plan.query_param + 1 - len(params))
-        row_params[plan.query_param] = query
         context = RowsContext(
-            inner.collection, result.positions[offset:], result.distances[offset:], row_params
+            inner.collection,
+            result.positions[offset:],
+            result.distances[offset:],
+            _with_query(plan, params, query),
         )
         if len(context.positions) == 0:
             continue
@@ -80,6 +77,25 @@ def _lateral_rows(
         for index, produce in enumerate(inner.projection.producers, start=1):
             columns[index].extend(produce(engine, context))
     return _lateral_table(plan, columns)
+
+
+def _query_matrix(engine: Engine, inner: VectorTopKPlan, vectors: list[Any]) -> np.ndarray:
+    """The outer rows' vectors as one float32 matrix, each checked against the column."""
+    column = engine.spec(inner.collection).column(inner.column)
+    if column.type.oid not in (VECTOR.oid, HALFVEC.oid):
+        raise FeatureNotSupported(
+            f"LATERAL vector searches over {column.type.name} columns are not supported yet"
+        )
+    kind = kind_of(column.type)
+    # Without a declared dimension the first vector sets it (`different vector dimensions`).
+    dim = column.dim or len(vectors[0])
+    return np.array([kind.search_form(v, dim) for v in vectors], dtype=np.float32)
+
+
+def _with_query(plan: BatchTopKPlan, params: Params, query: np.ndarray) -> list[Any]:
+    row_params = list(params) + [None] * (plan.query_param + 1 - len(params))
+    row_params[plan.query_param] = query
+    return row_params
 
 
 def _lateral_table(plan: BatchTopKPlan, columns: list[list[Any]]) -> pa.Table:

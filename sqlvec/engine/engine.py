@@ -68,6 +68,16 @@ log = logging.getLogger("sqlvec.engine")
 T = TypeVar("T")
 
 
+def duckdb_parameter(value: Any) -> Any:
+    """A parameter as DuckDB binds it: lists, not numpy arrays (a vector, and each vector of a
+    `vector[]` array such as `unnest($1::vector[])`)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list) and any(isinstance(v, np.ndarray | list) for v in value):
+        return [duckdb_parameter(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class SqlResult:
     """Rows of a scalar SQL statement run by DuckDB."""
@@ -604,8 +614,7 @@ class Engine:
     def run_sql(
         self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
     ) -> SqlResult:
-        # DuckDB binds lists, not numpy arrays (vector parameters).
-        params = [p.tolist() if isinstance(p, np.ndarray) else p for p in params]
+        params = [duckdb_parameter(p) for p in params]
         try:
             description, rows = self.store.query(sql, params, relations)
         except duckdb.Error as exc:
@@ -619,7 +628,7 @@ class Engine:
     def run_sql_arrow(
         self, sql: str, params: Sequence[Any], relations: Mapping[str, pa.Table] | None = None
     ) -> pa.Table:
-        params = [p.tolist() if isinstance(p, np.ndarray) else p for p in params]
+        params = [duckdb_parameter(p) for p in params]
         try:
             return self.store.query_arrow(sql, params, relations)
         except duckdb.Error as exc:

@@ -114,6 +114,10 @@ def search_batch(
     collection: Collection, request: SearchRequest, queries: np.ndarray
 ) -> list[SearchResult]:
     """`search` for many query vectors: one batched Faiss call per segment, not per query."""
+    if request.candidates is not None and not request.descending:
+        batched = _filtered_batch(collection, request, queries)
+        if batched is not None:
+            return batched
     if request.candidates is not None or request.descending:
         return [search(collection, replace(request, query=q)) for q in queries]
     rows = collection.rows
@@ -201,14 +205,8 @@ def _filtered(
     Whatever the strategy, min(k, allowed rows) rows come back: a short approximate answer is
     redone exactly.
     """
-    if len(selected) == len(collection.partitions):
-        live_rows = collection.rows.live_count
-    else:
-        live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
-            _live_count(s, deleted) for p in selected for s in p.sealed
-        )
-    selectivity = len(allowed) / max(live_rows, 1)
-    usable = [s for s in indexed if s.indexes[request.column].definition.type != "nsg"]
+    selectivity = _selectivity(collection, deleted, selected, allowed)
+    usable = _usable(indexed, request)
     if not usable or selectivity < EXACT_BELOW_SELECTIVITY:
         result = _exact(vectors, allowed, request)
         result.strategy = f"exact over {len(allowed)} matching rows"
@@ -222,6 +220,53 @@ def _filtered(
         strategy += ", widened to exact"
     result.strategy = f"{strategy} (selectivity {selectivity:.3f})"
     return result
+
+
+def _selectivity(
+    collection: Collection, deleted: np.ndarray, selected: list[Partition], allowed: np.ndarray
+) -> float:
+    """The fraction of the searched partitions' live rows that a WHERE clause allows."""
+    if len(selected) == len(collection.partitions):
+        live_rows = collection.rows.live_count
+    else:
+        live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
+            _live_count(s, deleted) for p in selected for s in p.sealed
+        )
+    return len(allowed) / max(live_rows, 1)
+
+
+def _usable(indexed: list[Segment], request: SearchRequest) -> list[Segment]:
+    """Indexes a filtered search can use (NSG takes no ID selector)."""
+    return [s for s in indexed if s.indexes[request.column].definition.type != "nsg"]
+
+
+def _filtered_batch(
+    collection: Collection, request: SearchRequest, queries: np.ndarray
+) -> list[SearchResult] | None:
+    """A filtered `search_batch` as one exact Faiss call over the allowed rows, where `search`
+    would search each query exactly too (few rows allowed, or no usable index); None where it
+    would use the indexes (those searches then run query by query)."""
+    assert request.candidates is not None
+    rows = collection.rows
+    snapshot = rows.snapshot()
+    vectors = snapshot.vectors[request.column]
+    deleted = rows.deleted_mask(snapshot.size)
+    selected = collection.selected(request.partitions)
+    codes = rows.partition_codes(snapshot.size)
+    allowed = _live(request.candidates, deleted, codes, selected)
+    indexed = _indexed_segments(collection, selected, request)
+    usable = _usable(indexed, request)
+    if usable and _selectivity(collection, deleted, selected, allowed) >= EXACT_BELOW_SELECTIVITY:
+        return None
+    found = knn_batch(vectors[allowed], queries, request.k, request.metric)
+    return [
+        _finish(
+            SearchResult(allowed[labels[labels >= 0]], distances[labels >= 0]),
+            request,
+            len(allowed),
+        )
+        for labels, distances in found
+    ]
 
 
 def _merged(

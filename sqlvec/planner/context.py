@@ -12,7 +12,7 @@ from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.errors import FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.values import ParamTypes, declared_type, operand_type, parameter_index
-from sqlvec.types import INT8, PgType
+from sqlvec.types import BY_OID, INT8, PgType
 
 
 class Catalog(Protocol):
@@ -58,10 +58,27 @@ def infer_parameter_types(tree: exp.Expr, specs: list[CollectionSpec], ctx: Plan
 
 def _note_cast(index: int, cast: exp.Cast, ctx: PlanContext) -> None:
     try:
-        pg_type, _ = declared_type(cast.to)
+        pg_type = _cast_type(cast.to)
     except FeatureNotSupported:
         return  # a type sqlvec does not store (regclass, ...): typed by DuckDB's description
     ctx.params.note(index, pg_type)
+
+
+def _cast_type(data_type: exp.DataType) -> PgType:
+    """The type a cast names; `vector[]` and `real[][]` are arrays of the element type (a
+    Postgres array type has any number of dimensions), so `unnest($1::vector[])` decodes its
+    parameter with the array codec, as `_vector`."""
+    if not data_type.is_type(exp.DataType.Type.ARRAY):
+        return declared_type(data_type)[0]
+    element = data_type.expressions[0] if data_type.expressions else None
+    while isinstance(element, exp.DataType) and element.is_type(exp.DataType.Type.ARRAY):
+        element = element.expressions[0] if element.expressions else None
+    if not isinstance(element, exp.DataType):
+        raise FeatureNotSupported(f"type {data_type.sql('postgres')} is not supported")
+    array = BY_OID.get(declared_type(element)[0].array_oid)
+    if array is None:
+        raise FeatureNotSupported(f"type {data_type.sql('postgres')} is not supported")
+    return array
 
 
 def _column_type(node: exp.Expr, specs: list[CollectionSpec]) -> PgType | None:

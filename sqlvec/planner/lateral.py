@@ -51,7 +51,7 @@ def plan_lateral(
     inner_plan = plan_inner(bound)
     if not isinstance(inner_plan, VectorTopKPlan):
         raise NotAVectorSearch("the LATERAL subquery is not a vector search")
-    outer = _outer_query(source, outer_alias)
+    outer = _outer_query(source)
     final = _final_query(select, join, outer_alias, _alias(lateral) or _alias(join) or "r")
     infer_parameter_types(outer, [], ctx)
     infer_parameter_types(final, [], ctx)
@@ -101,13 +101,13 @@ def _bind_outer_vector(inner: exp.Select, outer: str, index: int) -> tuple[str, 
     return names.pop(), bound
 
 
-def _outer_query(source: exp.Expr, alias: str) -> exp.Select:
+def _outer_query(source: exp.Expr) -> exp.Select:
     numbered = exp.alias_(
         exp.Sub(this=exp.Window(this=exp.RowNumber()), expression=exp.Literal.number(1)), ROW
     )
-    return exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(alias)), numbered).from_(
-        source.copy()
-    )
+    # `*`, not `q.*`: the source is the only relation, and DuckDB refuses `q.*` over
+    # `unnest(...) WITH ORDINALITY AS q(v, n)` ("duplicate alias").
+    return exp.select(exp.Star(), numbered).from_(source.copy())
 
 
 def _final_query(select: exp.Select, join: exp.Join, outer: str, inner: str) -> exp.Select:

@@ -51,3 +51,74 @@ def test_thousand_queries_make_one_batched_search(
     nearest = np.argsort(np.linalg.norm(docs - queries[7].astype(np.float32), axis=1))[:3]
     assert sorted(r[1] for r in outcome.rows if r[0] == 7) == sorted(nearest.tolist())
     engine.close()
+
+
+@pytest.fixture
+def faiss_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of query vectors of each Faiss kNN call."""
+    calls: list[int] = []
+    real_knn = search_module.faiss.knn
+
+    def counting_knn(xq: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(xq))
+        return real_knn(xq, *args, **kwargs)
+
+    monkeypatch.setattr(search_module.faiss, "knn", counting_knn)
+    return calls
+
+
+def array_parameter_engine(tmp_path: Path) -> tuple[Engine, np.ndarray, np.ndarray]:
+    engine = Engine(tmp_path)
+    rng = np.random.default_rng(11)
+    docs = rng.standard_normal((ROWS, DIM)).astype(np.float32)
+    queries = rng.standard_normal((QUERIES, DIM)).astype(np.float32)
+    run(engine, f"CREATE TABLE docs (id BIGINT PRIMARY KEY, category INT, embedding vector({DIM}))")
+    run(engine, "CREATE PARTITION p1 ON docs")
+    half = ROWS // 2
+    engine.insert(
+        "docs", ["id", "category", "embedding"], [[i, i % 3, docs[i]] for i in range(half)]
+    )
+    engine.insert(
+        "docs",
+        ["id", "category", "embedding"],
+        [[i, i % 3, docs[i]] for i in range(half, ROWS)],
+        partition="p1",
+    )
+    return engine, docs, queries
+
+
+def nearest(docs: np.ndarray, query: np.ndarray, allowed: np.ndarray, k: int) -> list[int]:
+    distances = np.linalg.norm(docs[allowed] - query, axis=1)
+    return allowed[np.argsort(distances, kind="stable")[:k]].tolist()
+
+
+@pytest.mark.parametrize(
+    ("inner", "allowed"),
+    [
+        ("FROM docs", lambda ids: ids),
+        ("FROM docs WHERE category = 1", lambda ids: ids[ids % 3 == 1]),
+        ("FROM docs PARTITION (p1)", lambda ids: ids[ids >= ROWS // 2]),
+    ],
+    ids=["plain", "filtered", "partitioned"],
+)
+def test_array_parameter_of_thousand_vectors_makes_one_batched_search(
+    tmp_path: Path, faiss_calls: list[int], inner: str, allowed: Any
+) -> None:
+    engine, docs, queries = array_parameter_engine(tmp_path)
+    sql = (
+        "SELECT q.n, r.id FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n) CROSS JOIN "
+        f"LATERAL (SELECT id {inner} ORDER BY embedding <-> q.v LIMIT 3) r ORDER BY q.n"
+    )
+    plan = planner.plan(parser.parse_one(sql), engine, [], {})
+    assert isinstance(plan.node, BatchTopKPlan)
+    assert [t.name for t in plan.param_types] == ["_vector"]  # ParameterDescription
+    faiss_calls.clear()
+    # As the wire layer decodes a `_vector` parameter: a list of float32 arrays.
+    outcome = execute(engine, plan.node, [list(queries)])
+    assert faiss_calls == [QUERIES]
+    assert len(outcome.rows) == 3 * QUERIES
+    candidates = allowed(np.arange(ROWS))
+    for n in (1, 500, QUERIES):
+        found = [row[1] for row in outcome.rows if row[0] == n]
+        assert sorted(found) == sorted(nearest(docs, queries[n - 1], candidates, 3))
+    engine.close()
