@@ -23,8 +23,9 @@ from typing import Any
 import duckdb
 
 from sqlvec.engine import information_schema
+from sqlvec.engine import pg_objects_data as objects
 from sqlvec.engine import pg_types_data as types
-from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.settings import DEFAULTS
 
@@ -158,7 +159,66 @@ RELATIONS: dict[str, str] = {
         f"oid {OI}, extname VARCHAR, extowner {OI}, extnamespace {OI}, extrelocatable BOOLEAN, "
         "extversion VARCHAR, extconfig UINTEGER[], extcondition VARCHAR[]"
     ),
-    "pg_settings": "name VARCHAR, setting VARCHAR, unit VARCHAR, category VARCHAR",
+    "pg_settings": (
+        "name VARCHAR, setting VARCHAR, unit VARCHAR, category VARCHAR, short_desc VARCHAR, "
+        "extra_desc VARCHAR, context VARCHAR, vartype VARCHAR, source VARCHAR, "
+        "min_val VARCHAR, max_val VARCHAR, enumvals VARCHAR[], boot_val VARCHAR, "
+        "reset_val VARCHAR, sourcefile VARCHAR, sourceline INTEGER, pending_restart BOOLEAN"
+    ),
+    "pg_proc": (
+        f"oid {OI}, proname VARCHAR, pronamespace {OI}, proowner {OI}, prolang {OI}, "
+        "procost FLOAT, prorows FLOAT, provariadic UINTEGER, prosupport VARCHAR, "
+        f"prokind {C}, prosecdef BOOLEAN, proleakproof BOOLEAN, proisstrict BOOLEAN, "
+        f"proretset BOOLEAN, provolatile {C}, proparallel {C}, pronargs SMALLINT, "
+        f"pronargdefaults SMALLINT, prorettype {OI}, proargtypes UBIGINT[], "
+        f"proallargtypes UINTEGER[], proargmodes VARCHAR[], proargnames VARCHAR[], "
+        "proargdefaults VARCHAR, protrftypes UINTEGER[], prosrc VARCHAR, probin VARCHAR, "
+        "prosqlbody VARCHAR, proconfig VARCHAR[], proacl VARCHAR[]"
+    ),
+    "pg_language": (
+        f"oid {OI}, lanname VARCHAR, lanowner {OI}, lanispl BOOLEAN, lanpltrusted BOOLEAN, "
+        f"lanplcallfoid {OI}, laninline {OI}, lanvalidator {OI}, lanacl VARCHAR[]"
+    ),
+    "pg_operator": (
+        f"oid {OI}, oprname VARCHAR, oprnamespace {OI}, oprowner {OI}, oprkind {C}, "
+        f"oprcanmerge BOOLEAN, oprcanhash BOOLEAN, oprleft {OI}, oprright {OI}, "
+        f"oprresult {OI}, oprcom {OI}, oprnegate {OI}, oprcode VARCHAR, oprrest VARCHAR, "
+        "oprjoin VARCHAR"
+    ),
+    "pg_opfamily": (f"oid {OI}, opfmethod {OI}, opfname VARCHAR, opfnamespace {OI}, opfowner {OI}"),
+    "pg_rewrite": (
+        f"oid {OI}, rulename VARCHAR, ev_class {OI}, ev_type {C}, ev_enabled {C}, "
+        "is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR"
+    ),
+    "pg_conversion": (
+        f"oid {OI}, conname VARCHAR, connamespace {OI}, conowner {OI}, "
+        "conforencoding INTEGER, contoencoding INTEGER, conproc VARCHAR, condefault BOOLEAN"
+    ),
+    "pg_cast": (
+        f"oid {OI}, castsource {OI}, casttarget {OI}, castfunc {OI}, castcontext {C}, "
+        f"castmethod {C}"
+    ),
+    "pg_foreign_data_wrapper": (
+        f"oid {OI}, fdwname VARCHAR, fdwowner {OI}, fdwhandler {OI}, fdwvalidator {OI}, "
+        "fdwacl VARCHAR[], fdwoptions VARCHAR[]"
+    ),
+    "pg_foreign_server": (
+        f"oid {OI}, srvname VARCHAR, srvowner {OI}, srvfdw {OI}, srvtype VARCHAR, "
+        "srvversion VARCHAR, srvacl VARCHAR[], srvoptions VARCHAR[]"
+    ),
+    "pg_foreign_table": f"ftrelid {OI}, ftserver {OI}, ftoptions VARCHAR[]",
+    "pg_user_mappings": (
+        f"umid {OI}, srvid {OI}, srvname VARCHAR, umuser {OI}, usename VARCHAR, umoptions VARCHAR[]"
+    ),
+    "pg_event_trigger": (
+        f"oid {OI}, evtname VARCHAR, evtevent VARCHAR, evtowner {OI}, evtfoid {OI}, "
+        f"evtenabled {C}, evttags VARCHAR[]"
+    ),
+    "pg_db_role_setting": f"setdatabase {OI}, setrole {OI}, setconfig VARCHAR[]",
+    "pg_largeobject_metadata": f"oid {OI}, lomowner {OI}, lomacl VARCHAR[]",
+    "pg_available_extensions": (
+        "name VARCHAR, default_version VARCHAR, installed_version VARCHAR, comment VARCHAR"
+    ),
     "pg_enum": f"oid {OI}, enumtypid {OI}, enumsortorder FLOAT, enumlabel VARCHAR",
     "pg_trigger": f"oid {OI}, tgrelid {OI}, tgname VARCHAR, tgenabled {C}, tgisinternal BOOLEAN",
     "pg_opclass": (
@@ -174,6 +234,12 @@ RELATIONS: dict[str, str] = {
     "sqlvec_type_aliases": "sqlvec_alias VARCHAR, sqlvec_alias_oid UINTEGER",
     "sqlvec_namespace_names": "sqlvec_ns_oid UINTEGER, sqlvec_nspname VARCHAR",
     "sqlvec_settings": "sqlvec_setting VARCHAR, sqlvec_value VARCHAR",
+    "sqlvec_functions": (
+        "sqlvec_fn_oid UINTEGER, sqlvec_fn_result VARCHAR, sqlvec_fn_arguments VARCHAR"
+    ),
+    "sqlvec_descriptions": (
+        "sqlvec_desc_oid UINTEGER, sqlvec_desc_class UINTEGER, sqlvec_desc_text VARCHAR"
+    ),
     "sqlvec_definitions": "sqlvec_def_oid UINTEGER, sqlvec_definition VARCHAR",
     "sqlvec_relation_names": "sqlvec_rel_oid UINTEGER, sqlvec_relname VARCHAR",
     "sqlvec_index_columns": (
@@ -212,6 +278,12 @@ _SYSTEM_RELATION_OIDS = {
     "pg_inherits": 2611,
     "pg_collation": 3456,
     "pg_extension": 3079,
+    "pg_language": 2612,
+    "pg_opclass": 2616,
+    "pg_operator": 2617,
+    "pg_opfamily": 2753,
+    "pg_rewrite": 2618,
+    "pg_trigger": 2620,
 }
 
 # The macros' lookup tables: column names no client query uses, because a macro's arguments
@@ -231,6 +303,26 @@ _SETTING = f"(SELECT sqlvec_value FROM {_SETTINGS} WHERE sqlvec_setting = lower(
 _DEFINITION = f"(SELECT sqlvec_definition FROM {_DEFINITIONS} WHERE sqlvec_def_oid = o)"
 
 
+_FUNCTIONS = f"{PREFIX}.sqlvec_functions"
+_DESCRIPTIONS = f"{PREFIX}.sqlvec_descriptions"
+# regproc values (pg_operator.oprcode) are names here: they describe nothing.
+_DESCRIPTION = (
+    f"(SELECT min(sqlvec_desc_text) FROM {_DESCRIPTIONS} "
+    "WHERE sqlvec_desc_oid = TRY_CAST(o AS UINTEGER))"
+)
+_DESCRIPTION_OF_CLASS = (
+    f"(SELECT sqlvec_desc_text FROM {_DESCRIPTIONS} "
+    "WHERE sqlvec_desc_oid = TRY_CAST(o AS UINTEGER) AND "
+    f"sqlvec_desc_class = (SELECT min(sqlvec_rel_oid) FROM {_RELATIONS} "
+    "WHERE sqlvec_relname = CAST(c AS VARCHAR)))"
+)
+
+
+def _function_text(column: str) -> str:
+    """pg_get_function_result / _arguments: the text kept for each of pg_proc's rows."""
+    return f"(SELECT {column} FROM {_FUNCTIONS} WHERE sqlvec_fn_oid = o)"
+
+
 def _name_or_oid(table: str, name: str, oid: str) -> str:
     return (
         f"CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT {name} FROM {table} "
@@ -248,6 +340,10 @@ MACROS: dict[str, list[tuple[str, str]]] = {
     "pg_type_is_visible": [("o", "true")],
     "pg_collation_is_visible": [("o", "true")],
     "pg_function_is_visible": [("o", "true")],
+    "pg_operator_is_visible": [("o", "true")],
+    "pg_opclass_is_visible": [("o", "true")],
+    "pg_opfamily_is_visible": [("o", "true")],
+    "pg_conversion_is_visible": [("o", "true")],
     "pg_relation_is_publishable": [("o", "false")],
     "pg_is_in_recovery": [("", "false")],
     "pg_advisory_unlock_all": [("", "NULL::VARCHAR")],
@@ -260,11 +356,20 @@ MACROS: dict[str, list[tuple[str, str]]] = {
     "pg_table_size": [("o", "0::BIGINT")],
     "pg_indexes_size": [("o", "0::BIGINT")],
     "pg_get_expr": [("e, r", "e"), ("e, r, p", "e")],
+    "pg_get_function_result": [("o", _function_text("sqlvec_fn_result"))],
+    "pg_get_function_arguments": [("o", _function_text("sqlvec_fn_arguments"))],
+    "pg_get_function_identity_arguments": [("o", _function_text("sqlvec_fn_arguments"))],
+    "pg_get_function_sqlbody": [("o", "NULL::VARCHAR")],
+    "pg_statistics_obj_is_visible": [("o", "true")],
+    "pg_char_to_encoding": [("e", "CASE WHEN e = 'UTF8' THEN 6 ELSE 0 END")],
+    "getdatabaseencoding": [("", "'UTF8'")],
+    "pg_tablespace_location": [("o", "''")],
+    "pg_database_size": [("o", "0::BIGINT")],
     "pg_get_statisticsobjdef_columns": [("o", "NULL::VARCHAR")],
     "pg_get_serial_sequence": [("t, c", "NULL::VARCHAR")],
     "pg_get_partkeydef": [("o", "NULL::VARCHAR")],
     "pg_get_viewdef": [("o", "NULL::VARCHAR"), ("o, p", "NULL::VARCHAR")],
-    "obj_description": [("o", "NULL::VARCHAR"), ("o, c", "NULL::VARCHAR")],
+    "obj_description": [("o", _DESCRIPTION), ("o, c", _DESCRIPTION_OF_CLASS)],
     "shobj_description": [("o, c", "NULL::VARCHAR")],
     "col_description": [("o, n", "NULL::VARCHAR")],
     "array_upper": [("a, d", "CASE WHEN len(a) = 0 THEN NULL ELSE len(a) END")],
@@ -494,13 +599,15 @@ class PgCatalog:
             cursor,
             "pg_extension",
             [
-                (16410, "plpgsql", OWNER_OID, types.PG_CATALOG_NAMESPACE, False, "1.0", None, None),
-                (16411, "vector", OWNER_OID, types.PUBLIC_NAMESPACE, True, "0.8.0", None, None),
+                (*_extension("plpgsql"), types.PG_CATALOG_NAMESPACE, False, "1.0", None, None),
+                (*_extension("vector"), types.PUBLIC_NAMESPACE, True, "0.8.0", None, None),
             ],
         )
         settings = dict(DEFAULTS)
-        _insert(cursor, "pg_settings", [(k, v, None, None) for k, v in sorted(settings.items())])
+        rows = [objects.setting_row(k, v) for k, v in sorted(settings.items())]
+        _insert(cursor, "pg_settings", rows)
         _insert(cursor, "sqlvec_settings", sorted(settings.items()))
+        _object_rows(cursor)
         opclasses = [
             (
                 _opclass_oid(am, metric),
@@ -521,6 +628,110 @@ class PgCatalog:
         _insert(cursor, "pg_opclass", opclasses)
 
 
+def _object_rows(cursor: duckdb.DuckDBPyConnection) -> None:
+    """pg_proc, pg_operator, pg_language and the comments on them and on the extensions."""
+    _insert(
+        cursor,
+        "pg_language",
+        [
+            (o, name, OWNER_OID, pl, trusted, handler, 0, 0, None)
+            for o, name, pl, trusted, handler in objects.LANGUAGES
+        ],
+    )
+    _insert(cursor, "pg_proc", [_proc_row(f) for f in objects.FUNCTIONS])
+    _insert(
+        cursor,
+        "sqlvec_functions",
+        [
+            (f.oid, _type_display(f.result), ", ".join(map(_type_display, f.arguments)))
+            for f in objects.FUNCTIONS
+        ],
+    )
+    _insert(cursor, "pg_operator", [_operator_row(o) for o in objects.OPERATORS])
+    extensions = objects.EXTENSIONS
+    _insert(
+        cursor,
+        "pg_available_extensions",
+        [
+            (name, version, version, objects.EXTENSION_COMMENTS[name])
+            for name, (_, version) in extensions.items()
+        ],
+    )
+    comments = [
+        (oid, _SYSTEM_RELATION_OIDS["pg_extension"], objects.EXTENSION_COMMENTS[name])
+        for name, (oid, _) in extensions.items()
+    ]
+    language = _SYSTEM_RELATION_OIDS["pg_language"]
+    comments.append((objects.LANGUAGE_PLPGSQL, language, objects.PLPGSQL_COMMENT))
+    _insert(cursor, "sqlvec_descriptions", comments)
+    _insert(cursor, "pg_description", [(o, c, 0, text) for o, c, text in comments])
+
+
+def _extension(name: str) -> tuple[int, str, int]:
+    return objects.EXTENSIONS[name][0], name, OWNER_OID
+
+
+def _type_display(oid: int) -> str:
+    row = types.BY_OID.get(oid)
+    return row.display if row else "???"
+
+
+def _proc_row(function: objects.FunctionRow) -> tuple[Any, ...]:
+    aggregate = function.kind == "a"
+    return (
+        function.oid,
+        function.name,
+        types.PUBLIC_NAMESPACE,
+        OWNER_OID,
+        objects.LANGUAGE_INTERNAL if aggregate else objects.LANGUAGE_C,
+        1.0,
+        0.0,
+        0,
+        "-",
+        function.kind,
+        False,
+        False,
+        not aggregate,
+        False,
+        "i",
+        "s",
+        len(function.arguments),
+        0,
+        function.result,
+        list(function.arguments),
+        None,
+        None,
+        None,
+        None,
+        None,
+        function.source,
+        None if aggregate else "$libdir/vector",
+        None,
+        None,
+        None,
+    )
+
+
+def _operator_row(operator: objects.OperatorRow) -> tuple[Any, ...]:
+    return (
+        operator.oid,
+        operator.name,
+        types.PUBLIC_NAMESPACE,
+        OWNER_OID,
+        "b",
+        False,
+        False,
+        operator.left,
+        operator.right,
+        objects.FLOAT8_OID,
+        operator.commutator,
+        0,
+        operator.function,
+        "-",
+        "-",
+    )
+
+
 def _opclass_oid(am: int, metric: str) -> int:
     """One vector operator class per index access method and metric."""
     return (
@@ -528,6 +739,11 @@ def _opclass_oid(am: int, metric: str) -> int:
         + (am - _INDEX_AMS["hnsw"]) * len(_METRIC_OPCLASS)
         + list(_METRIC_OPCLASS).index(metric if metric in _METRIC_OPCLASS else "l2")
     )
+
+
+def system_relation_oid(name: str) -> int:
+    """A catalog relation's own OID (its rows' `tableoid`); 0 for those sqlvec keeps none of."""
+    return _SYSTEM_RELATION_OIDS.get(name, 0)
 
 
 def relation_oid(name: str) -> int:
@@ -554,38 +770,8 @@ def _collection_rows(
     ns = types.PUBLIC_NAMESPACE
     rows["pg_class"].append(_class_row(oid, spec.name, ns, "r", HEAP_AM, len(spec.columns)))
     for number, column in enumerate(spec.columns, start=1):
-        row = types.BY_OID.get(column.type.oid)
         not_null = column.not_null or column.primary_key
-        rows["pg_attribute"].append(
-            (
-                oid,
-                column.name,
-                column.type.oid,
-                -1,
-                column.type.typlen,
-                number,
-                0,
-                -1,
-                column.typmod,
-                row.byval if row else False,
-                row.align if row else "i",
-                row.storage if row else "x",
-                "",
-                not_null,
-                column.generated,  # atthasdef: the nextval() default below
-                False,
-                "",
-                "",
-                False,
-                True,
-                0,
-                row.collation if row else 0,
-                None,
-                None,
-                None,
-                None,
-            )
-        )
+        rows["pg_attribute"].append(_attribute_row(oid, column, number, not_null, column.generated))
         if column.generated:
             rows["pg_attrdef"].append(_serial_default(oid, number, spec.name, column.name))
     defaults = {
@@ -635,6 +821,8 @@ def _collection_rows(
         (oid + CONSTRAINT_OFFSET, f"PRIMARY KEY ({_quote(key.name)})")
     )
     rows["sqlvec_index_columns"].append((oid + 1, 1, key.name))
+    # An index's own pg_attribute rows: its key column, as `\d index_name` shows it.
+    rows["pg_attribute"].append(_attribute_row(oid + 1, key, 1, True))
     for column_name, index in indexes.items():
         number = spec.columns.index(spec.column(column_name)) + 1
         index_oid = oid + 1 + number
@@ -651,6 +839,42 @@ def _collection_rows(
         )
         rows["sqlvec_definitions"].append((index_oid, definition))
         rows["sqlvec_index_columns"].append((index_oid, 1, column_name))
+        rows["pg_attribute"].append(_attribute_row(index_oid, spec.column(column_name), 1, False))
+
+
+def _attribute_row(
+    relation: int, column: ColumnSpec, number: int, not_null: bool, has_default: bool = False
+) -> tuple[Any, ...]:
+    """A pg_attribute row: column `number` of a collection or of one of its indexes."""
+    row = types.BY_OID.get(column.type.oid)
+    return (
+        relation,
+        column.name,
+        column.type.oid,
+        -1,
+        column.type.typlen,
+        number,
+        0,
+        -1,
+        column.typmod,
+        row.byval if row else False,
+        row.align if row else "i",
+        row.storage if row else "x",
+        "",
+        not_null,
+        has_default,  # atthasdef: a table's generated column, its nextval() default
+        False,
+        "",
+        "",
+        False,
+        True,
+        0,
+        row.collation if row else 0,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def _serial_default(table: int, number: int, table_name: str, column: str) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.engine.information_schema import RELATIONS as INFORMATION_SCHEMA
-from sqlvec.engine.pg_catalog import CATALOG_RELATIONS, MACROS, PREFIX
+from sqlvec.engine.pg_catalog import CATALOG_RELATIONS, MACROS, PREFIX, system_relation_oid
 from sqlvec.planner.context import PlanContext
 from sqlvec.planner.values import parameter_index
 from sqlvec.types import OID, OID_ARRAY, TEXT
@@ -69,6 +69,7 @@ def rewrite_pg_catalog(statement: exp.Expr, ctx: PlanContext) -> tuple[exp.Expr,
     if not uses_pg_catalog(statement, ctx):
         return statement, False
     _note_parameter_casts(statement, ctx)
+    statement = _system_columns(statement.copy(), ctx)
 
     def rewrite(node: exp.Expr) -> exp.Expr:
         replaced = _rewrite_node(node, ctx)
@@ -77,7 +78,7 @@ def rewrite_pg_catalog(statement: exp.Expr, ctx: PlanContext) -> tuple[exp.Expr,
             return replaced.transform(rewrite, copy=False)
         return node
 
-    return statement.copy().transform(rewrite), True
+    return statement.transform(rewrite, copy=False), True
 
 
 def _rewrite_node(node: exp.Expr, ctx: PlanContext) -> exp.Expr:
@@ -93,9 +94,39 @@ def _rewrite_node(node: exp.Expr, ctx: PlanContext) -> exp.Expr:
         return _cast(node)
     if isinstance(node, exp.Operator):
         return _operator(node)
+    if isinstance(node, exp.Like | exp.ILike) and not isinstance(node.parent, exp.Escape):
+        # PostgreSQL's LIKE escapes with a backslash (psql: `NOT LIKE E'pg\\_%'`); DuckDB's
+        # has no escape character unless told.
+        return exp.Escape(this=node.copy(), expression=exp.Literal.string("\\"))
     if isinstance(node, exp.Collate) and _is_default_collation(node.expression):
         return node.this
     return node
+
+
+def _system_columns(statement: exp.Expr, ctx: PlanContext) -> exp.Expr:
+    """`x.tableoid` of a catalog relation (psql's `\\dd`): the OID of that catalog."""
+    for column in list(statement.find_all(exp.Column)):
+        if column.name.lower() != "tableoid" or not column.table:
+            continue
+        name = _qualifier_relation(column, ctx)
+        if name is not None:
+            oid = exp.Literal.number(system_relation_oid(name))
+            column.replace(exp.cast(oid, exp.DataType.build("UINTEGER", dialect="duckdb")))
+    return statement
+
+
+def _qualifier_relation(column: exp.Column, ctx: PlanContext) -> str | None:
+    """The catalog relation a column's qualifier names in its SELECT, if it names one."""
+    select = column.find_ancestor(exp.Select)
+    if select is None:
+        return None
+    sources = [select.args.get("from_") or select.args.get("from")]
+    sources += list(select.args.get("joins") or [])
+    for source in sources:
+        table = source.this if source is not None else None
+        if isinstance(table, exp.Table) and table.alias_or_name == column.table:
+            return _catalog_relation(table, ctx)
+    return None
 
 
 def _catalog_relation(table: exp.Table, ctx: PlanContext) -> str | None:

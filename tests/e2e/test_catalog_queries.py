@@ -15,10 +15,11 @@ from sqlglot import exp
 from sqlvec.testing import ServerProcess
 
 QUERIES = Path(__file__).parent / "catalog_queries" / "psql15.sql"
+TAB_COMPLETION = Path(__file__).parent / "catalog_queries" / "psql15_tab_completion.sql"
 
 
-def _psql_queries() -> list[tuple[str, str]]:
-    text = QUERIES.read_text()
+def _psql_queries(path: Path = QUERIES) -> list[tuple[str, str]]:
+    text = path.read_text()
     parts = re.split(r"^-- (psql .*)$", text, flags=re.M)
     return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts), 2)]
 
@@ -36,7 +37,9 @@ def catalog_conn(server: ServerProcess) -> Iterator[psycopg.Connection]:
         conn.execute("DROP TABLE IF EXISTS items")
 
 
-@pytest.mark.parametrize(("label", "sql"), _psql_queries(), ids=lambda v: v)
+@pytest.mark.parametrize(
+    ("label", "sql"), _psql_queries() + _psql_queries(TAB_COMPLETION), ids=lambda v: v
+)
 def test_psql_meta_command_query_runs_with_postgres_columns(
     catalog_conn: psycopg.Connection, label: str, sql: str
 ) -> None:
@@ -70,6 +73,87 @@ def test_describe_table_rows(catalog_conn: psycopg.Connection) -> None:
     indexes = catalog_conn.execute(queries["psql \\di (1/1)"]).fetchall()
     assert ("public", "items_embedding_idx", "index", "sqlvec", "items") in indexes
     assert ("public", "items_pkey", "index", "sqlvec", "items") in indexes
+
+
+def test_describe_functions_operators_and_extensions(catalog_conn: psycopg.Connection) -> None:
+    queries = dict(_psql_queries())
+    functions = catalog_conn.execute(queries["psql \\df (1/1)"]).fetchall()
+    assert ("public", "l2_distance", "double precision", "vector, vector", "func") in functions
+    assert ("public", "vector_dims", "integer", "vector", "func") in functions
+    assert ("public", "avg", "vector", "vector", "agg") in functions
+    assert all(row[0] == "public" for row in functions)
+    operators = catalog_conn.execute(queries["psql \\do (1/1)"]).fetchall()
+    assert ("public", "<->", "vector", "vector", "double precision", None) in operators
+    assert ("public", "<~>", "bit", "bit", "double precision", None) in operators
+    extensions = catalog_conn.execute(queries["psql \\dx (1/1)"]).fetchall()
+    assert (
+        "vector",
+        "0.8.0",
+        "public",
+        "vector data type and ivfflat and hnsw access methods",
+    ) in extensions
+    for label in ("\\dd", "\\dc", "\\des", "\\dC", "\\dy", "\\dl"):
+        assert catalog_conn.execute(queries[f"psql {label} (1/1)"]).fetchall() == [], label
+
+
+# label -> names the first two columns (a relation or other object, a schema) must hold, and
+# names they must not hold; psql offers them as completions.
+TAB_EXPECTED: dict[str, tuple[set[str], set[str]]] = {
+    "SELECT * FROM d<TAB> (tables)": ({"docs"}, {"items", "docs_pkey"}),
+    "SELECT * FROM <TAB> (tables)": (
+        {"docs", "items", "public", "information_schema"},
+        {"pg_catalog", "pg_toast", "docs_pkey", "pg_class"},
+    ),
+    "\\d d<TAB> (relations)": ({"docs", "docs_pkey", "docs_embedding_idx"}, {"items"}),
+    "\\d docs<TAB> (relations)": ({"docs", "docs_pkey", "docs_embedding_idx"}, {"items"}),
+    "DROP TABLE <TAB> (tables)": ({"docs", "items", "public"}, {"docs_pkey"}),
+    "SELECT category FROM docs WHERE <TAB> (attributes)": (
+        {"id", "category", "embedding"},
+        set(),
+    ),
+    "SELECT category FROM docs WHERE e<TAB> (attributes)": ({"embedding"}, {"category"}),
+    "SET <TAB> (settings)": (
+        {"ef_search", "nprobe", "statement_timeout", "search_path"},
+        {"server_version", "is_superuser"},
+    ),
+    "SET ef<TAB> (settings)": ({"ef_search"}, {"nprobe"}),
+    "SHOW <TAB> (settings)": ({"ef_search", "server_version"}, set()),
+    "\\c <TAB> (databases)": ({"sqlvec"}, set()),
+    "ALTER TABLE docs OWNER TO <TAB> (roles)": ({"sqlvec"}, set()),
+    "CREATE INDEX ON docs USING <TAB> (index access methods)": (
+        {"hnsw", "ivfflat", "btree"},
+        {"heap"},
+    ),
+    "CREATE INDEX ON docs USING h<TAB> (index access methods)": ({"hnsw"}, {"ivfflat"}),
+    "DROP INDEX <TAB> (indexes)": ({"docs_pkey", "docs_embedding_idx", "items_pkey"}, {"docs"}),
+    "\\dn <TAB> (schemas)": ({"public", "pg_catalog"}, set()),
+    "CREATE EXTENSION <TAB> (available extensions)": (set(), {"vector"}),  # installed already
+    "DROP FUNCTION <TAB> (functions)": ({"l2_distance", "vector_dims", "avg"}, {"checkpoint"}),
+    "\\dT <TAB> (datatypes)": ({"vector", "halfvec", "int4", "text"}, {"_vector"}),
+    "INSERT INTO <TAB> (updatable relations)": ({"docs", "items"}, {"docs_pkey"}),
+    "ANALYZE <TAB> (analyzable relations)": ({"docs"}, {"docs_pkey"}),
+    "ALTER TABLE docs DROP CONSTRAINT <TAB> (constraints)": ({"docs_pkey"}, {"items_pkey"}),
+    "TRUNCATE <TAB> (truncatable relations)": ({"docs"}, {"docs_pkey"}),
+}
+
+
+def test_tab_completion_queries_offer_sqlvec_names(catalog_conn: psycopg.Connection) -> None:
+    queries = _psql_queries(TAB_COMPLETION)
+    assert sorted(label.removeprefix("psql tab ") for label, _ in queries) == sorted(TAB_EXPECTED)
+    catalog_conn.execute("DROP TABLE IF EXISTS docs")
+    catalog_conn.execute(
+        "CREATE TABLE docs (id bigint PRIMARY KEY, category int, embedding vector(128))"
+    )
+    catalog_conn.execute("CREATE INDEX docs_embedding_idx ON docs USING hnsw (embedding)")
+    try:
+        for label, sql in queries:
+            rows = catalog_conn.execute(sql).fetchall()
+            names = {value for row in rows for value in row[:2] if value is not None}
+            present, absent = TAB_EXPECTED[label.removeprefix("psql tab ")]
+            assert present <= names, (label, names)
+            assert not absent & names, (label, names)
+    finally:
+        catalog_conn.execute("DROP TABLE docs")
 
 
 def test_type_lookups(catalog_conn: psycopg.Connection) -> None:
