@@ -272,10 +272,7 @@ class Engine:
                 raise null_violation(spec, column)
         transaction = self._bound()
         with collection.write_lock:
-            # Until a block writes this collection it sees what memory holds (the latest
-            # commits): only after that must ids be checked against the block's own DuckDB view.
-            in_block = transaction is not None and spec.name in transaction.written
-            existing = self._existing_ids(spec) if in_block else None
+            existing = self._block_ids(spec)
             ids = column_ids(collection, values.get(spec.id_column.name), count, existing)
             table = columns_table(spec, values, ids)
             keyed = key_partitions(collection, values, count)  # None: all rows to target
@@ -330,8 +327,7 @@ class Engine:
         """Index of the first id that a row already has or that repeats in `ids` (inside a
         block, as the block sees the rows)."""
         collection = self.collection(name)
-        existing = self._existing_ids(collection.spec) if self._bound() is not None else None
-        return first_duplicate(collection, ids, existing)
+        return first_duplicate(collection, ids, self._block_ids(collection.spec))
 
     def inserted_rows(self, name: str) -> Any:
         """What INSERT ... RETURNING reads the rows just inserted from: the engine, or inside a
@@ -541,6 +537,15 @@ class Engine:
         """The block whose statement this thread runs, if any."""
         transaction = self.store.bound_transaction()
         return transaction if isinstance(transaction, Transaction) else None
+
+    def _block_ids(self, spec: CollectionSpec) -> Callable[[np.ndarray], np.ndarray] | None:
+        """Which ids a row has as this thread's block sees them, where memory can't tell: until
+        a block writes a collection it sees what memory holds (the latest commits); after that
+        ids are checked against the block's own DuckDB view. None: memory answers."""
+        transaction = self._bound()
+        if transaction is None or spec.name not in transaction.written:
+            return None
+        return self._existing_ids(spec)
 
     def _existing_ids(self, spec: CollectionSpec) -> Callable[[np.ndarray], np.ndarray]:
         def existing(ids: np.ndarray) -> np.ndarray:
