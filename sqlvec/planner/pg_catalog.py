@@ -3,9 +3,10 @@
 What clients send (psql's meta-commands, psycopg's TypeInfo, asyncpg's introspection,
 SQLAlchemy's inspector) is PostgreSQL: `pg_catalog.pg_type`, `x::regtype::text`,
 `OPERATOR(pg_catalog.~)`, `COLLATE pg_catalog.default`, `pg_catalog.format_type(...)`. One pass
-over the AST turns that into DuckDB SQL over the relations and macros of
-sqlvec.engine.pg_catalog: catalog relations and catalog functions are qualified with the
-attached database's name, reg* casts become lookups, oid/name/"char" casts become DuckDB types.
+over the AST turns that into DuckDB SQL over the relations and macros of the emulated catalog
+(sqlvec.engine.pg_catalog_relations, pg_catalog_macros): catalog relations and catalog
+functions are qualified with the attached database's name, reg* casts become lookups,
+oid/name/"char" casts become DuckDB types.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.engine.information_schema import RELATIONS as INFORMATION_SCHEMA
-from sqlvec.engine.pg_catalog import CATALOG_RELATIONS, MACROS, PREFIX, system_relation_oid
+from sqlvec.engine.pg_catalog_macros import MACROS
+from sqlvec.engine.pg_catalog_relations import CATALOG_RELATIONS, PREFIX
+from sqlvec.engine.pg_catalog_rows import system_relation_oid
 from sqlvec.planner.context import PlanContext
 from sqlvec.planner.values import parameter_index
 from sqlvec.types import OID, OID_ARRAY, TEXT
