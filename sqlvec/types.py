@@ -39,6 +39,8 @@ VARCHAR = PgType(1043, "varchar", -1, 1015, "VARCHAR")
 NAME = PgType(19, "name", 64, 1003, "VARCHAR")
 UNKNOWN = PgType(705, "unknown", -2, 0, "VARCHAR")
 CHAR = PgType(18, "char", 1, 1002, "VARCHAR")  # "char": pg_catalog's one-byte codes (relkind)
+# json_build_object's result (SQLAlchemy's get_columns); a result type only, travelling as text.
+JSON = PgType(114, "json", -1, 199, "JSON")
 # pg_index.indkey / indclass: arrays whose text form is space-separated ("1 3").
 INT2VECTOR = PgType(22, "int2vector", -1, 1006, "USMALLINT[]", element_oid=21)
 OIDVECTOR = PgType(30, "oidvector", -1, 1013, "UBIGINT[]", element_oid=26)

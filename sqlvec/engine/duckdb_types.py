@@ -22,6 +22,7 @@ from sqlvec.types import (
     INT2VECTOR,
     INT4,
     INT8,
+    JSON,
     OID,
     OIDVECTOR,
     SPARSEVEC,
@@ -42,6 +43,7 @@ _FIXED = {
     "FLOAT": FLOAT4,
     "DOUBLE": FLOAT8,
     "VARCHAR": TEXT,
+    "JSON": JSON,  # its values are str already: PostgreSQL's text form, in either format
 }
 # The emulated pg_catalog's int2vector and oidvector columns (pg_index.indkey, indclass).
 _VECTOR_LISTS = {INT2VECTOR.duckdb: INT2VECTOR, OIDVECTOR.duckdb: OIDVECTOR}

@@ -246,13 +246,14 @@ def _reg_value(kind: str, value: exp.Expr) -> exp.Expr:
 
 
 def _reg_out(kind: str, value: exp.Expr) -> exp.Expr:
-    if kind == "regtype":
-        return _macro("regtype_out", value)
-    if kind == "regclass":
-        return _macro("regclass_out", value)
-    if kind == "regnamespace":
-        return _macro("regnamespace_out", value)
-    return exp.cast(value, exp.DataType.build("VARCHAR", dialect="duckdb"))
+    if kind not in ("regtype", "regclass", "regnamespace"):
+        return exp.cast(value, exp.DataType.build("VARCHAR", dialect="duckdb"))
+    # OID 0 prints as '-' (asyncpg's `elemtype::regtype::text` of a type with no element).
+    return exp.If(
+        this=exp.EQ(this=value.copy(), expression=exp.Literal.number(0)),
+        true=exp.Literal.string("-"),
+        false=_macro(f"{kind}_out", value),
+    )
 
 
 def _is_text(value: exp.Expr) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -13,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from sqlvec.testing import ServerProcess
+from sqlvec.types import HALFVEC_OID, SPARSEVEC_OID, VECTOR_OID
 
 QUERIES = Path(__file__).parent / "catalog_queries" / "psql15.sql"
 TAB_COMPLETION = Path(__file__).parent / "catalog_queries" / "psql15_tab_completion.sql"
@@ -162,6 +165,9 @@ def test_type_lookups(catalog_conn: psycopg.Connection) -> None:
         "to_regtype('bit') IS NOT NULL, to_regtype('integer')::regtype::text"
     ).fetchone()
     assert row == (16385, None, "vector", True, "integer")
+    # OID 0 prints as '-' (asyncpg reads `elemtype::regtype::text` of every type it looks up)
+    row = catalog_conn.execute("SELECT 0::regtype::text, 0::regclass::text, 0::regnamespace::text")
+    assert row.fetchone() == ("-", "-", "-")
     cursor = catalog_conn.execute(
         "SELECT t.oid, t.typname, t.typtype, t.typarray, n.nspname FROM pg_catalog.pg_type t "
         "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname IN ('vector', '_vector') "
@@ -274,3 +280,128 @@ def test_pgjdbc_catalog_queries_answer_like_postgres(catalog_conn: psycopg.Conne
     cursor = catalog_conn.execute(*queries["pgjdbc 42.5.5 getColumns(null, public, items, %)"])
     assert cursor.description is not None
     assert [c.type_code for c in cursor.description][3:11] == [26, 16, 23, 21, 23, 20, 18, 18]
+
+
+# SQLAlchemy 2's inspector and asyncpg's type introspection, captured against PostgreSQL 18 with
+# the answers' column names and type OIDs (the files' headers say how).
+SQLALCHEMY_QUERIES = Path(__file__).parent / "catalog_queries" / "sqlalchemy2.sql"
+ASYNCPG_QUERIES = Path(__file__).parent / "catalog_queries" / "asyncpg.sql"
+_LITERAL = re.compile(r"'((?:[^']|'')*)'|NULL")
+
+
+@dataclass(frozen=True)
+class CapturedQuery:
+    label: str
+    sql: str  # psycopg's placeholder style; {oid} stands for the items table's OID
+    params: dict[str, str | None]
+    columns: list[tuple[str, int]]  # PostgreSQL's answer: (name, type OID) per column
+
+
+def _captured_queries(path: Path, client: str) -> list[CapturedQuery]:
+    """`-- <client> <version> <label>`, `-- params:` (quoted as PostgreSQL logs them), and
+    `-- columns: name:oid, ...` lines, then the SQL as the client sent it."""
+    parts = re.split(rf"^-- ({client} \d\S* .*)$", path.read_text(), flags=re.M)
+    queries = []
+    for label, body in zip(parts[1::2], parts[2::2], strict=True):
+        body = body.lstrip("\n")
+        params: dict[str, str | None] = {}
+        match = re.match(r"-- params: (.*)\n", body)
+        if match:
+            values = [
+                None if m[0] == "NULL" else m[1].replace("''", "'")
+                for m in _LITERAL.finditer(match[1])
+            ]
+            params = {f"p{i}": v for i, v in enumerate(values, start=1)}
+            body = body[match.end() :]
+        match = re.match(r"-- columns: (.*)\n", body)
+        assert match, label
+        columns = [(n, int(o)) for n, o in (c.rsplit(":", 1) for c in match[1].split(", ") if c)]
+        sql = body[match.end() :].strip()
+        if params:
+            sql = re.sub(r"\$(\d+)", r"%(p\1)s", sql.replace("%", "%%"))
+        queries.append(CapturedQuery(label, sql, params, columns))
+    return queries
+
+
+_CAPTURED = _captured_queries(SQLALCHEMY_QUERIES, "sqlalchemy") + _captured_queries(
+    ASYNCPG_QUERIES, "asyncpg"
+)
+# Types sqlvec answers otherwise: `name` columns as text and name[] as text[], a whole class
+# (as test_type_lookups and the psql replays accept); void, pg_advisory_unlock_all()'s in
+# asyncpg's reset query, as a NULL text (sqlvec has no void type yet).
+_SQLVEC_TYPE = {19: 25, 1003: 1009, 2278: 25}
+
+
+def _run_captured(conn: psycopg.Connection, query: CapturedQuery) -> psycopg.Cursor[Any]:
+    oid = str(conn.execute("SELECT 'items'::regclass::oid").fetchone()[0])
+    params = {k: oid if v == "{oid}" else v for k, v in query.params.items()}
+    return conn.execute(query.sql.replace("{oid}", oid), params or None)
+
+
+@pytest.mark.parametrize("query", _CAPTURED, ids=lambda q: q.label)
+def test_captured_client_query_answers_with_postgres_columns(
+    catalog_conn: psycopg.Connection, query: CapturedQuery
+) -> None:
+    cursor = _run_captured(catalog_conn, query)
+    got = [(c.name, c.type_code) for c in cursor.description or []]
+    assert got == [(name, _SQLVEC_TYPE.get(oid, oid)) for name, oid in query.columns]
+    if cursor.description is not None:
+        cursor.fetchall()
+
+
+# label (less the client's version) -> the rows sqlvec answers for the items table, where they
+# are PostgreSQL's ("{oid}": the table's OID) except where a comment says otherwise.
+CAPTURED_ROWS: dict[str, list[tuple[object, ...]]] = {
+    "sqlalchemy engine.connect() (2/5)": [("public",)],
+    "sqlalchemy engine.connect() (5/5)": [],  # psycopg's TypeInfo for hstore: none
+    "sqlalchemy has_table(items) (1/1)": [("items",)],
+    "sqlalchemy get_columns(items) (1/3)": [
+        ("id", "bigint", None, True, "items", None, "", None, None),
+        ("category", "text", None, True, "items", None, "", None, None),
+        # not null: sqlvec requires every row's vector (PostgreSQL: false)
+        ("embedding", "vector(3)", None, True, "items", None, "", None, None),
+    ],
+    "sqlalchemy get_columns(items) (2/3)": [],  # enums
+    "sqlalchemy get_pk_constraint(items) (1/2)": [("{oid}", "items")],
+    "sqlalchemy get_pk_constraint(items) (2/2)": [("{oid}", ["id"], "items_pkey", None, 1, False)],
+    "sqlalchemy get_indexes(items) (1/4)": [(403, "btree")],
+    "sqlalchemy get_foreign_keys(items) (1/1)": [("items", None, None, None, None)],
+    "sqlalchemy get_unique_constraints(items) (1/1)": [],
+    "sqlalchemy get_check_constraints(items) (1/1)": [("items", None, None, None)],
+    "sqlalchemy get_schema_names() (1/1)": [("information_schema",), ("public",)],
+    "sqlalchemy Table(items, autoload_with=engine) (1/2)": [("items", None)],
+    "sqlalchemy Table(items, autoload_with=engine) (2/2)": [
+        ("{oid}", "items", None, None, None, None, None)
+    ],
+    "asyncpg fetch(SELECT embedding FROM items) (2/4)": [
+        (VECTOR_OID, "public", "vector", "b", None, 0, None, None, None, None, 0, None, "-", None)
+    ],
+    "asyncpg fetch(SELECT embedding FROM items) (4/4)": [],  # the table is empty
+    "asyncpg register_vector (1/3)": [(VECTOR_OID, 0, "b")],
+    "asyncpg register_vector (2/3)": [(HALFVEC_OID, 0, "b")],
+    "asyncpg register_vector (3/3)": [(SPARSEVEC_OID, 0, "b")],
+}
+
+
+def test_captured_client_queries_rows(catalog_conn: psycopg.Connection) -> None:
+    oid = catalog_conn.execute("SELECT 'items'::regclass::oid").fetchone()[0]
+    queries = {re.sub(r" \d\S* ", " ", q.label, count=1): q for q in _CAPTURED}
+    assert set(CAPTURED_ROWS) <= set(queries)
+    for label, rows in CAPTURED_ROWS.items():
+        got = _run_captured(catalog_conn, queries[label]).fetchall()
+        assert got == [tuple(oid if v == "{oid}" else v for v in r) for r in rows], label
+    tables = _run_captured(catalog_conn, queries["sqlalchemy get_table_names() (1/1)"])
+    assert ("items",) in tables.fetchall()
+    # get_indexes: the hnsw index only (items_pkey is the primary key's, reported by
+    # get_pk_constraint), on embedding; its access method by the OIDs of pg_am.
+    indexes = _run_captured(catalog_conn, queries["sqlalchemy get_indexes(items) (3/4)"])
+    assert indexes.description is not None
+    names = [c.name for c in indexes.description]
+    rows = [dict(zip(names, row, strict=True)) for row in indexes.fetchall()]
+    assert [(r["relname"], r["indisunique"], r["has_constraint"], r["elements"]) for r in rows] == [
+        ("items_embedding_idx", False, False, ["embedding"])
+    ]
+    methods = dict(_run_captured(catalog_conn, queries["sqlalchemy get_indexes(items) (4/4)"]))
+    assert methods[rows[0]["relam"]] == "hnsw"
+    opclasses = dict(_run_captured(catalog_conn, queries["sqlalchemy get_indexes(items) (2/4)"]))
+    assert opclasses[rows[0]["elements_opclass"][0]] == "vector_l2_ops"  # as PostgreSQL names it
