@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from sqlvec.engine import maintenance
+from sqlvec.engine.applied_writes import forget_rows, place_rows, set_values
 from sqlvec.engine.builder import IndexBuilder
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.collection import Collection
@@ -24,7 +25,7 @@ from sqlvec.engine.engine_blocks import BlockWrites
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.partition_key import key_column, key_partition_names
-from sqlvec.engine.partition_routing import add_by_partition, key_partitions, no_user_partitions
+from sqlvec.engine.partition_routing import key_partitions, no_user_partitions
 from sqlvec.engine.pg_catalog import PgCatalog
 from sqlvec.engine.range_search import RangeBound, range_search
 from sqlvec.engine.search import pairwise
@@ -288,29 +289,7 @@ class Engine(BlockWrites):
                 )
             self.store.insert(spec, table, next_id)
             collection.next_id = next_id
-            return self._place(collection, ids, scalars, vectors, placement)
-
-    def _place(
-        self,
-        collection: Collection,
-        ids: np.ndarray,
-        scalars: Mapping[str, Sequence[Any]],
-        vectors: Mapping[str, np.ndarray],
-        partition: str | tuple[str, ...],
-    ) -> np.ndarray:
-        """Committed rows into memory and their partitions' growing segments: one partition
-        named, or (partition key) one per row. Returns their positions."""
-        if isinstance(partition, str):
-            target = collection.partition(partition)
-            positions = collection.rows.append(ids, scalars, vectors, target.code)
-            sealed = collection.add_to_growing(target, positions)
-        else:
-            keyed = [collection.partition(name) for name in partition]
-            codes = np.array([p.code for p in keyed], np.int16)
-            positions = collection.rows.append(ids, scalars, vectors, codes)
-            sealed = add_by_partition(collection, keyed, positions)
-        self.indexing.sealed(collection, sealed, background=True)
-        return positions
+            return place_rows(collection, self.indexing, ids, scalars, vectors, placement)
 
     def delete(self, name: str, ids: Sequence[int]) -> int:
         """Delete rows by id; returns how many existed."""
@@ -330,15 +309,8 @@ class Engine(BlockWrites):
                 return 0
             live_ids = collection.rows.ids()[positions].tolist()
             self.store.delete_ids(collection.spec, live_ids)
-            self._forget_rows(collection, live_ids)
+            forget_rows(collection, live_ids)
             return len(positions)
-
-    def _forget_rows(self, collection: Collection, ids: Sequence[int]) -> None:
-        positions = collection.rows.lookup(ids)
-        positions = np.unique(positions[positions >= 0])
-        collection.rows.delete(positions)
-        for segment in collection.all_segments():
-            segment.mark_deleted(positions)
 
     def update(self, name: str, ids: Sequence[int], values: dict[str, list[Any]]) -> int:
         """Set scalar columns of existing rows (vectors and ids are not updated in place)."""
@@ -377,17 +349,8 @@ class Engine(BlockWrites):
             if not kept_ids:
                 return 0
             self.store.update_rows(spec, arrow_table(spec, {spec.id_column.name: kept_ids, **kept}))
-            self._set_values(collection, kept_ids, kept)
+            set_values(collection, kept_ids, kept)
             return len(kept_ids)
-
-    def _set_values(
-        self, collection: Collection, ids: Sequence[int], values: dict[str, list[Any]]
-    ) -> None:
-        positions = collection.rows.lookup(ids)
-        live = positions >= 0
-        for column_name, column_values in values.items():
-            kept = [v for v, k in zip(column_values, live.tolist(), strict=True) if k]
-            collection.rows.update(positions[live], column_name, kept)
 
     def search(self, name: str, request: SearchRequest) -> SearchResult:
         collection = self.collection(name)

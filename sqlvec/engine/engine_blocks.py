@@ -5,7 +5,7 @@ A block's writes go to its own DuckDB transaction and are logged; memory gets th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -13,9 +13,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from sqlvec.engine.applied_writes import forget_rows, place_rows, set_values
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.collection import Collection
 from sqlvec.engine.duckdb_errors import translate
+from sqlvec.engine.indexing import SegmentIndexing
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.store import Store
 from sqlvec.engine.transaction import (
@@ -39,25 +41,11 @@ class BlockWrites:
     store: Store
     _collections: dict[str, Collection]
     _open: OpenTransactions
+    indexing: SegmentIndexing
 
     if TYPE_CHECKING:  # Engine's own methods, which the block methods call
 
         def collection(self, name: str) -> Collection: ...
-
-        def _place(
-            self,
-            collection: Collection,
-            ids: np.ndarray,
-            scalars: Mapping[str, Sequence[Any]],
-            vectors: Mapping[str, np.ndarray],
-            partition: str | tuple[str, ...],
-        ) -> np.ndarray: ...
-
-        def _forget_rows(self, collection: Collection, ids: Sequence[int]) -> None: ...
-
-        def _set_values(
-            self, collection: Collection, ids: Sequence[int], values: dict[str, list[Any]]
-        ) -> None: ...
 
     def begin(self) -> Transaction:
         """A new transaction block; its DuckDB transaction begins at its first write."""
@@ -137,11 +125,13 @@ class BlockWrites:
                 for c in collection.spec.columns
                 if not c.is_vector and not c.primary_key
             }
-            self._place(collection, snapshot.ids, scalars, snapshot.vectors, write.partition)
+            place_rows(
+                collection, self.indexing, snapshot.ids, scalars, snapshot.vectors, write.partition
+            )
         elif isinstance(write, PendingDelete):
-            self._forget_rows(collection, write.ids)
+            forget_rows(collection, write.ids)
         else:
-            self._set_values(collection, write.ids, write.values)
+            set_values(collection, write.ids, write.values)
 
     def _redo(self, write: PendingWrite) -> None:
         spec = self.collection(write.collection).spec
