@@ -29,7 +29,7 @@ from sqlvec.copy.columns import (
 from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.errors import DataException, SqlvecError
 from sqlvec.types import BOOL, FLOAT4, FLOAT8, INT2, INT4, INT8, VECTOR
-from sqlvec.wire.codecs import ValueEncoder
+from sqlvec.wire.codecs import ValueEncoder, encoded_row
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 HEADER = SIGNATURE + struct.pack("!ii", 0, 0)  # no flags, no header extension
@@ -241,17 +241,4 @@ class BinaryReader:
 
 def binary_rows(rows: Sequence[Sequence[Any]], encoders: Sequence[ValueEncoder]) -> list[bytes]:
     """Rows in binary format, one bytes object per row (no header or trailer)."""
-    count = _INT16.pack(len(encoders))
-    null = _INT32.pack(-1)
-    out = []
-    for row in rows:
-        parts = [count]
-        for value, encode in zip(row, encoders, strict=True):
-            if value is None:
-                parts.append(null)
-            else:
-                data = encode(value)
-                parts.append(_INT32.pack(len(data)))
-                parts.append(data)
-        out.append(b"".join(parts))
-    return out
+    return [encoded_row(row, encoders) for row in rows]

@@ -76,6 +76,25 @@ def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, posit
         ) from None
 
 
+_FIELD_COUNT = struct.Struct("!h")
+_FIELD_LENGTH = struct.Struct("!i")
+_NULL_FIELD = _FIELD_LENGTH.pack(-1)
+
+
+def encoded_row(row: Sequence[Any], encoders: Sequence[ValueEncoder]) -> bytes:
+    """A row as Postgres' tuple: int16 field count, then per field an int32 length (-1 for
+    NULL) and its bytes. The body of a DataRow, and one tuple of a binary COPY."""
+    fields = [_FIELD_COUNT.pack(len(encoders))]
+    for value, encode in zip(row, encoders, strict=True):
+        if value is None:
+            fields.append(_NULL_FIELD)
+        else:
+            data = encode(value)
+            fields.append(_FIELD_LENGTH.pack(len(data)))
+            fields.append(data)
+    return b"".join(fields)
+
+
 def result_encoders(columns: Sequence[ColumnDesc], formats: Sequence[int]) -> list[ValueEncoder]:
     """One encoder per result column, chosen once per result rather than once per value."""
     return [

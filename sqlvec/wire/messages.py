@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, SqlvecError, error_fields
-from sqlvec.wire.buffer import INT16, INT32, MessageReader, WriteBuffer
-from sqlvec.wire.codecs import ValueEncoder
+from sqlvec.wire.buffer import INT32, MessageReader, WriteBuffer
+from sqlvec.wire.codecs import ValueEncoder, encoded_row
 from sqlvec.wire.handler import ColumnDesc, TransactionStatus
 
 # Request codes that take the place of a protocol version in an untyped startup packet.
@@ -239,7 +239,6 @@ _DECODERS: dict[bytes, Callable[[MessageReader], FrontendMessage]] = {
 
 # --- backend messages ------------------------------------------------------------------------
 
-_NULL_LENGTH = INT32.pack(-1)
 _AUTHENTICATION_OK = 0
 
 
@@ -302,19 +301,10 @@ def write_data_rows(
 ) -> None:
     """The hot path of every result: DataRows, each non-NULL value through its encoder, joined
     once (30% faster on a LATERAL batch's 10000 rows than appending row by row)."""
-    head = INT16.pack(len(encoders))
     out: list[bytes] = []
     try:
         for row in rows:
-            fields = [head]
-            for value, encode in zip(row, encoders, strict=True):
-                if value is None:
-                    fields.append(_NULL_LENGTH)
-                else:
-                    data = encode(value)
-                    fields.append(INT32.pack(len(data)))
-                    fields.append(data)
-            body = b"".join(fields)
+            body = encoded_row(row, encoders)
             out.append(b"D" + INT32.pack(len(body) + 4))
             out.append(body)
     finally:
