@@ -249,15 +249,17 @@ class Session:
     async def _outcome(self, prepared: Prepared, params: list[Any]) -> Outcome:
         statement = prepared.statement
         assert statement is not None
-        if isinstance(statement, TRANSACTION_NODES):
-            return await self._block.run(statement)
-        self._block.check_not_failed()
-        if is_session_statement(statement):
-            return self._session.run(statement, self._block.in_block)
-        command = session_command(statement)
-        if command is not None:
+        if prepared.plan is None:  # answered by the session itself (see _answered_by_session)
+            if isinstance(statement, TRANSACTION_NODES):
+                return await self._block.run(statement)
+            self._block.check_not_failed()
+            if is_session_statement(statement):
+                return self._session.run(statement, self._block.in_block)
+            command = session_command(statement)
+            assert command is not None
             changed = self._session.settings.reset("all") if command.verb == "DISCARD" else {}
             return Outcome(self._objects.run(command), parameter_status=changed)
+        self._block.check_not_failed()
         node = self._node(self._fresh(prepared))
         self._block.notices = []
         transaction = await self._block.transaction_for(node)
@@ -317,9 +319,9 @@ class Session:
     def _columns(self, prepared: Prepared) -> list[ColumnDesc] | None:
         if prepared.statement is None:
             return None
-        if is_session_statement(prepared.statement):
-            return _column_descs(self._session.describe(prepared.statement))
-        if _answered_by_session(prepared.statement):
+        if prepared.plan is None:  # answered by the session itself
+            if is_session_statement(prepared.statement):
+                return _column_descs(self._session.describe(prepared.statement))
             return None
         prepared = self._fresh(prepared)
         node = self._node(prepared)

@@ -9,6 +9,7 @@ from sqlvec.engine.explain import COLUMNS as EXPLAIN_COLUMNS
 from sqlvec.engine.explain import explain_analyze, explain_lines
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.range_run import range_applies, run_range
+from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY
 from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
@@ -63,6 +64,9 @@ def execute(
 
 
 QUICK_EXACT_WORK = 1_000_000  # vector components an exact search may scan on the event loop
+# A WHERE clause evaluated in memory: a pass over each row's value (when not cached) plus, at
+# worst, an exact search over 2% of the rows. Up to this much runs on the event loop.
+QUICK_FILTERED_WORK = 2_000_000
 
 
 def is_quick(engine: Engine, node: object) -> bool:
@@ -70,12 +74,17 @@ def is_quick(engine: Engine, node: object) -> bool:
     a filter whose exact part is small (the rows an index covers cost little)."""
     if isinstance(node, ConstantPlan):
         return True  # `SELECT 1`, a pool's health check: values computed in Python
-    if not isinstance(node, VectorTopKPlan) or node.filter is not None or node.query_sql:
+    if not isinstance(node, VectorTopKPlan) or node.query_sql:
         return False
+    if node.filter is not None and node.row_filter is None:
+        return False  # the WHERE clause runs in DuckDB
     collection = engine.collection(node.collection)
     dim = collection.spec.column(node.column).dim or 0
+    rows = len(collection.rows)
+    if node.filter is not None and rows * (1 + dim * EXACT_BELOW_SELECTIVITY) > QUICK_FILTERED_WORK:
+        return False
     covered = sum(len(s.positions) for s in collection.all_segments() if node.column in s.indexes)
-    return (len(collection.rows) - covered) * dim <= QUICK_EXACT_WORK
+    return (rows - covered) * dim <= QUICK_EXACT_WORK
 
 
 def describe(engine: Engine, node: object) -> list[OutputColumn] | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sqlvec.engine.allowed_rows import live_positions
 from sqlvec.engine.collection import Collection, Segment
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_search import (
@@ -28,9 +29,8 @@ from sqlvec.engine.segment_search import (
     _check_nprobe,
     _exact_positions,
     _indexed_segments,
-    _live,
 )
-from sqlvec.engine.vector_index import BuiltIndex
+from sqlvec.engine.vector_index import BuiltIndex, IdSet
 
 RANGE_INDEX_TYPES = ("flat", "ivf_flat", "ivf_sq8", "ivf_pq", "faiss")
 _CHUNK_ROWS = 65_536  # rows per block of an exact scan: bounds its temporary memory
@@ -61,7 +61,7 @@ def range_search(
     strategy = "index range search" if indexed else "exact scan"
     if request.candidates is not None:
         codes = rows.partition_codes(snapshot.size)
-        allowed = _live(request.candidates, deleted, codes, selected)
+        allowed = live_positions(request.candidates, deleted, codes, selected)
         live_rows = max(sum(_live_in(p.growing.view(), deleted) for p in selected), 0) + sum(
             _live_in(s.positions, deleted) for p in selected for s in p.sealed
         )
@@ -139,7 +139,7 @@ def _segment_range(
         if len(inside) == 0:
             return inside
         if len(inside) / max(len(segment.positions), 1) < OVERFETCH_ABOVE_SELECTIVITY:
-            included = rows.ids()[inside]
+            included = IdSet(rows.ids()[inside])
     ids = index.range_search(request.query, radius, request.settings, segment.deleted_ids, included)
     positions = rows.positions_of(ids)
     if allowed is not None:

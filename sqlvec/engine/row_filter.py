@@ -7,11 +7,12 @@ SQL's three-valued logic is kept with two masks per node: `true` (the row satisf
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import numpy as np
 
+from sqlvec.engine.derived_cache import frozen
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.scalar_columns import NULL_CODE, NumericColumn, ScalarColumn, TextColumn
 from sqlvec.planner.plans import Params
@@ -40,9 +41,50 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 def matching_positions(
     rows: CollectionRows, predicate: RowPredicate, params: Params, size: int
 ) -> np.ndarray:
-    """Positions among the first `size` rows where the predicate is true (deleted included)."""
+    """Positions among the first `size` rows where the predicate is true (deleted included).
+
+    Read-only, and the same array for the same predicate and values while the rows are
+    unchanged (see `derived_cache`): later steps of a filtered search cache by its identity.
+    """
+    key = _cache_key(predicate, params, size)
+    version = rows.version
+    if key is not None:
+        cached = rows.derived.get(version, key)
+        if cached is not None:
+            return cached
     true, _ = _Evaluator(rows, params, size).masks(predicate)
-    return np.flatnonzero(true)
+    positions = frozen(np.flatnonzero(true))
+    if key is not None:
+        rows.derived.put(version, key, positions, positions.nbytes)
+    return positions
+
+
+def _cache_key(predicate: RowPredicate, params: Params, size: int) -> Hashable | None:
+    """The predicate with the values it compares with, or None when a value is unhashable."""
+    values = tuple(_bound_values(predicate, params))
+    try:
+        hash(values)
+    except TypeError:
+        return None
+    return ("where", predicate, values, size)
+
+
+def _bound_values(node: RowPredicate, params: Params) -> Iterator[Any]:
+    """The values a predicate compares with, in tree order (parameters evaluated)."""
+    if isinstance(node, Conjunction):
+        for part in node.parts:
+            yield from _bound_values(part, params)
+    elif isinstance(node, Negation):
+        yield from _bound_values(node.part, params)
+    elif isinstance(node, Compare):
+        yield _typed(node.value(params))
+    elif isinstance(node, InList):
+        yield tuple(_typed(evaluate(params)) for evaluate in node.values)
+
+
+def _typed(value: Any) -> tuple[type, Any]:
+    # 1 == 1.0 == True as dict keys; a predicate may treat them differently (text vs number).
+    return type(value), value
 
 
 class _Evaluator:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.derived_cache import DerivedCache
 from sqlvec.engine.scalar_columns import ScalarArrays, ScalarColumn
 from sqlvec.vector_kinds import kind_of
 
@@ -137,6 +138,9 @@ class CollectionRows:
         self.deleted_count = 0
         self._sorted: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
         self._arrays = ScalarArrays()
+        # Bumped by every change of the rows: what `derived` keeps is valid for one version.
+        self.version = 0
+        self.derived = DerivedCache()
 
     def __len__(self) -> int:
         return self._ids.size
@@ -167,6 +171,7 @@ class CollectionRows:
             self._ids.append(ids)
             self._position_of.update(zip(ids.tolist(), range(start, start + len(ids)), strict=True))
             self._dense.add(ids, start)
+            self.version += 1
             return np.arange(start, start + len(ids), dtype=np.int64)
 
     def snapshot(self) -> Snapshot:
@@ -244,6 +249,7 @@ class CollectionRows:
                 self._position_of.pop(row_id, None)
             self._dense.remove(np.asarray(ids, dtype=np.int64))
             self.deleted_count += len(fresh)
+            self.version += 1
 
     def update(self, positions: np.ndarray, column: str, values: Sequence[Any]) -> None:
         """New values of a scalar column (vectors and ids are never updated in place)."""
@@ -252,6 +258,7 @@ class CollectionRows:
             for position, value in zip(positions.tolist(), values, strict=True):
                 target[position] = value
             self._arrays.forget(column)
+            self.version += 1
 
     def deleted_mask(self, size: int | None = None) -> np.ndarray:
         return self._deleted.view(size)

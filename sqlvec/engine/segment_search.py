@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from sqlvec.engine import cancel
+from sqlvec.engine.allowed_rows import AllowedRows, allowed_rows, live_count, live_positions
 from sqlvec.engine.collection import Collection, Partition, Segment
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import knn, knn_batch, pairwise, pairwise_many
@@ -73,11 +74,12 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
         base = request.candidates
         if base is None:
             base = np.arange(snapshot.size, dtype=np.int64)
-        return _exact(vectors, np.unique(_live(base, deleted, codes, selected)), request)
+        return _exact(vectors, np.unique(live_positions(base, deleted, codes, selected)), request)
     if request.candidates is not None:
-        codes = rows.partition_codes(snapshot.size)
         # Positions of distinct ids are distinct: no need to deduplicate them.
-        allowed = _live(request.candidates, deleted, codes, selected)
+        allowed = allowed_rows(
+            collection, request.candidates, request.partitions, deleted, selected
+        )
         return _filtered(collection, vectors, deleted, selected, indexed, allowed, request)
     if not indexed:
         if everything:
@@ -91,9 +93,25 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
             )
             return _finish(SearchResult(positions, distances), request, snapshot.size)
         codes = rows.partition_codes(snapshot.size)
-        live = _live(np.arange(snapshot.size, dtype=np.int64), deleted, codes, selected)
+        live = live_positions(np.arange(snapshot.size, dtype=np.int64), deleted, codes, selected)
         return _exact(vectors, live, request)
+    if everything and len(indexed) == 1 and len(indexed[0].positions) == snapshot.size:
+        return _sole_index(rows, vectors, indexed[0], request)
     return _merged(collection, vectors, deleted, selected, indexed, request)
+
+
+def _sole_index(
+    rows: CollectionRows, vectors: np.ndarray, segment: Segment, request: SearchRequest
+) -> SearchResult:
+    """`_merged` where one index covers every row and none is deleted: the common case of a
+    sealed collection, without the bookkeeping of exact parts (none) and row counts."""
+    positions = _segment_candidates(rows, segment, request, None)
+    distances = pairwise(vectors[positions], request.query, request.metric)
+    keys = np.where(np.isnan(distances), np.inf, distances)
+    order = np.lexsort((positions, keys))[: request.k]
+    result = SearchResult(positions[order], distances[order])
+    indexed_rows = len(segment.positions)
+    return _finish(result, request, indexed_rows, len(positions) < indexed_rows)
 
 
 def _indexed_segments(
@@ -149,7 +167,7 @@ def search_batch(
         ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
         positions = rows.lookup(ids.ravel()).reshape(ids.shape)
         blocks.append(np.where(positions < len(deleted), positions, -1))
-    live = len(exact) + sum(_live_count(s, deleted) for s in indexed)
+    live = len(exact) + sum(live_count(s, deleted) for s in indexed)
     # Every query's candidates in one matrix (-1 where none; each row is in one segment, so no
     # duplicates): ranked by exact distance together, not query by query.
     pool = np.hstack(blocks)
@@ -195,7 +213,7 @@ def _filtered(
     deleted: np.ndarray,
     selected: list[Partition],
     indexed: list[Segment],
-    allowed: np.ndarray,
+    allowed: AllowedRows,
     request: SearchRequest,
 ) -> SearchResult:
     """A WHERE clause allowed these rows: pick the strategy by how many of them there are.
@@ -205,34 +223,21 @@ def _filtered(
     Whatever the strategy, min(k, allowed rows) rows come back: a short approximate answer is
     redone exactly.
     """
-    selectivity = _selectivity(collection, deleted, selected, allowed)
+    selectivity = allowed.selectivity
     usable = _usable(indexed, request)
     if not usable or selectivity < EXACT_BELOW_SELECTIVITY:
-        result = _exact(vectors, allowed, request)
-        result.strategy = f"exact over {len(allowed)} matching rows"
+        result = _exact(vectors, allowed.positions, request)
+        result.strategy = f"exact over {len(allowed.positions)} matching rows"
         return result
     strategy = (
         "ann with id selector" if selectivity < OVERFETCH_ABOVE_SELECTIVITY else "ann over-fetch"
     )
-    result = _merged(collection, vectors, deleted, selected, usable, request, allowed, selectivity)
-    if len(result.positions) < min(request.k, len(allowed)):
-        result = _exact(vectors, allowed, request)
+    result = _merged(collection, vectors, deleted, selected, usable, request, allowed)
+    if len(result.positions) < min(request.k, len(allowed.positions)):
+        result = _exact(vectors, allowed.positions, request)
         strategy += ", widened to exact"
     result.strategy = f"{strategy} (selectivity {selectivity:.3f})"
     return result
-
-
-def _selectivity(
-    collection: Collection, deleted: np.ndarray, selected: list[Partition], allowed: np.ndarray
-) -> float:
-    """The fraction of the searched partitions' live rows that a WHERE clause allows."""
-    if len(selected) == len(collection.partitions):
-        live_rows = collection.rows.live_count
-    else:
-        live_rows = sum(int((~deleted[p.growing.view()]).sum()) for p in selected) + sum(
-            _live_count(s, deleted) for p in selected for s in p.sealed
-        )
-    return len(allowed) / max(live_rows, 1)
 
 
 def _usable(indexed: list[Segment], request: SearchRequest) -> list[Segment]:
@@ -252,11 +257,11 @@ def _filtered_batch(
     vectors = snapshot.vectors[request.column]
     deleted = rows.deleted_mask(snapshot.size)
     selected = collection.selected(request.partitions)
-    codes = rows.partition_codes(snapshot.size)
-    allowed = _live(request.candidates, deleted, codes, selected)
+    found_rows = allowed_rows(collection, request.candidates, request.partitions, deleted, selected)
+    allowed = found_rows.positions
     indexed = _indexed_segments(collection, selected, request)
     usable = _usable(indexed, request)
-    if usable and _selectivity(collection, deleted, selected, allowed) >= EXACT_BELOW_SELECTIVITY:
+    if usable and found_rows.selectivity >= EXACT_BELOW_SELECTIVITY:
         return None
     found = knn_batch(vectors[allowed], queries, request.k, request.metric)
     return [
@@ -276,22 +281,17 @@ def _merged(
     selected: list[Partition],
     indexed: list[Segment],
     request: SearchRequest,
-    allowed: np.ndarray | None = None,
-    selectivity: float = 1.0,
+    allowed: AllowedRows | None = None,
 ) -> SearchResult:
     rows = collection.rows
     exact = _exact_positions(selected, indexed, deleted)
-    allowed_mask = None
     if allowed is not None:
-        allowed_mask = np.zeros(len(deleted), dtype=bool)
-        allowed_mask[allowed] = True
-        exact = exact[allowed_mask[exact]]
+        exact = exact[allowed.mask()[exact]]
     found = [knn(vectors[exact], request.query, request.k, request.metric)[0]]
     found[0] = exact[found[0]]
     reached_by_index = 0
-    included = None if allowed is None else rows.ids()[allowed]
     for segment in indexed:
-        positions = _segment_candidates(rows, segment, request, allowed_mask, included, selectivity)
+        positions = _segment_candidates(rows, segment, request, allowed)
         positions = positions[positions < len(deleted)]
         reached_by_index += len(positions)
         found.append(positions)
@@ -303,7 +303,7 @@ def _merged(
     result = SearchResult(candidates[order], distances[order])
     if len(result.positions) >= request.k:
         return result  # the row counts below only explain a short answer
-    indexed_rows = sum(_live_count(s, deleted) for s in indexed)
+    indexed_rows = sum(live_count(s, deleted) for s in indexed)
     return _finish(result, request, len(exact) + indexed_rows, reached_by_index < indexed_rows)
 
 
@@ -311,27 +311,24 @@ def _segment_candidates(
     rows: CollectionRows,
     segment: Segment,
     request: SearchRequest,
-    allowed: np.ndarray | None,
-    included: np.ndarray | None,
-    selectivity: float,
+    allowed: AllowedRows | None,
 ) -> np.ndarray:
-    """Positions of a segment's best rows by its index, restricted to the rows `allowed` (a
-    mask over positions) marks, if given; `included` are those rows' ids."""
+    """Positions of a segment's best rows by its index, restricted to the `allowed` rows."""
     index = segment.indexes[request.column]
     _check_nprobe(index, request.settings)
     fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
     if allowed is None:
         _, ids = index.search(request.query, fetch, request.settings, segment.deleted_ids)
         return rows.positions_of(ids.tolist())
+    selectivity = allowed.selectivity
     settings = _widened(request.settings, selectivity, request.k)
     if selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
         wanted = int(np.ceil(fetch / selectivity * 1.5))
         _, ids = index.search(request.query, wanted, settings, segment.deleted_ids)
         positions = rows.positions_of(ids)
-        return positions[allowed[positions]]
-    assert included is not None
+        return positions[allowed.mask()[positions]]
     # Ids of other segments in the selector are harmless: this index holds none of them.
-    _, ids = index.search(request.query, fetch, settings, None, included)
+    _, ids = index.search(request.query, fetch, settings, None, allowed.ids(rows.ids()))
     return rows.positions_of(ids.tolist())
 
 
@@ -359,20 +356,6 @@ def _exact(vectors: np.ndarray, positions: np.ndarray, request: SearchRequest) -
         vectors[positions], request.query, request.k, request.metric, descending=request.descending
     )
     return _finish(SearchResult(positions[found], distances), request, len(positions))
-
-
-def _live(
-    positions: np.ndarray, deleted: np.ndarray, codes: np.ndarray, selected: list[Partition]
-) -> np.ndarray:
-    positions = positions[positions < len(deleted)]
-    keep = ~deleted[positions]
-    if len({p.code for p in selected}) < int(codes.max(initial=0)) + 1:
-        keep &= np.isin(codes[positions], [p.code for p in selected])
-    return positions[keep]
-
-
-def _live_count(segment: Segment, deleted: np.ndarray) -> int:
-    return int((~deleted[segment.positions]).sum())
 
 
 def _check_nprobe(index: BuiltIndex, settings: SearchSettings) -> None:

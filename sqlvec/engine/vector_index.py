@@ -67,7 +67,7 @@ class BuiltIndex:
         k: int,
         settings: SearchSettings,
         excluded: np.ndarray | None,
-        included: np.ndarray | None = None,
+        included: IdSet | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(scores in the index's metric, ids) of up to k rows: only `included` ids when
         given, never `excluded` ones."""
@@ -78,7 +78,7 @@ class BuiltIndex:
         kind = self.definition.type
         if kind == "nsg" or (self.definition.binary and kind == "ivf_flat"):
             return self._search_filtering(queries, k, settings, excluded, included)
-        selector = _including(included) if included is not None else _excluding(excluded)
+        selector = included.selector() if included is not None else _excluding(excluded)
         params = self._parameters(settings, k, selector)
         scores, labels = self.index.search(queries, k, params=params)
         found = labels[0] >= 0
@@ -105,14 +105,14 @@ class BuiltIndex:
         radius: float,
         settings: SearchSettings,
         excluded: np.ndarray | None,
-        included: np.ndarray | None = None,
+        included: IdSet | None = None,
     ) -> np.ndarray:
         """Ids of the rows Faiss' range search keeps (squared L2 below `radius`, inner product
         above it): only `included` ids when given, never `excluded` ones."""
         queries = query.reshape(1, -1).astype(np.float32)
         if self.definition.metric == "cosine":
             queries = normalize_rows(queries)
-        selector = _including(included) if included is not None else _excluding(excluded)
+        selector = included.selector() if included is not None else _excluding(excluded)
         params = self._parameters(settings, 1, selector)
         _, _, labels = self.index.range_search(queries, radius, params=params)
         return labels[labels >= 0]
@@ -132,7 +132,7 @@ class BuiltIndex:
         k: int,
         settings: SearchSettings,
         excluded: np.ndarray | None,
-        included: np.ndarray | None,
+        included: IdSet | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         # Faiss NSG and binary IVF take no ID selector: fetch enough extra rows to drop the
         # excluded ones (a filtered search that comes back short is redone exactly).
@@ -151,7 +151,7 @@ class BuiltIndex:
         if excluded is not None and len(excluded):
             keep &= ~np.isin(labels[0], excluded)
         if included is not None:
-            keep &= np.isin(labels[0], included)
+            keep &= np.isin(labels[0], included.ids)
         return scores[0][keep][:k], labels[0][keep][:k]
 
 
@@ -240,6 +240,20 @@ def _excluding(excluded: np.ndarray | None) -> faiss.IDSelector | None:
 # builds a hash set (~60 ns per id). Use the bitmap while it stays small next to the ids.
 BITMAP_MAX_BYTES_PER_ID = 16
 BITMAP_MAX_BYTES = 1 << 22
+
+
+class IdSet:
+    """The ids a filtered search may return, with the Faiss selector over them built on first
+    use: a cached WHERE clause (`allowed_rows`) searches with the same set again and again."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = ids
+        self._selector: faiss.IDSelector | None = None
+
+    def selector(self) -> faiss.IDSelector:
+        if self._selector is None:
+            self._selector = _including(self.ids)
+        return self._selector
 
 
 def _including(included: np.ndarray) -> faiss.IDSelector:

@@ -10,12 +10,11 @@ other message ends the COPY with an error.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from sqlvec.errors import ProtocolError, QueryCanceled
-from sqlvec.wire.buffer import MessageReader, WriteBuffer, read_message
+from sqlvec.wire.buffer import FrameReader, MessageReader, WriteBuffer
 
 _FLUSH_THRESHOLD = 256 * 1024
 _IGNORED_DURING_COPY_IN = (b"H", b"S")  # Flush, Sync
@@ -60,26 +59,24 @@ CopyStream = CopyInStream | CopyOutStream
 
 async def run_copy(
     stream: CopyStream,
-    reader: asyncio.StreamReader,
+    frames: FrameReader,
     out: WriteBuffer,
     flush: Callable[[], Awaitable[None]],
-    max_message_length: int,
 ) -> str:
     """Drive one COPY over the connection; returns the CommandComplete tag."""
     if isinstance(stream, CopyInStream):
-        return await _copy_in(stream, reader, out, flush, max_message_length)
+        return await _copy_in(stream, frames, out, flush)
     return await _copy_out(stream, out, flush)
 
 
 async def _copy_in(
     stream: CopyInStream,
-    reader: asyncio.StreamReader,
+    frames: FrameReader,
     out: WriteBuffer,
     flush: Callable[[], Awaitable[None]],
-    max_message_length: int,
 ) -> str:
     try:
-        return await _receive(stream, reader, out, flush, max_message_length)
+        return await _receive(stream, frames, out, flush)
     except BaseException:
         stream.abort()
         raise
@@ -87,15 +84,14 @@ async def _copy_in(
 
 async def _receive(
     stream: CopyInStream,
-    reader: asyncio.StreamReader,
+    frames: FrameReader,
     out: WriteBuffer,
     flush: Callable[[], Awaitable[None]],
-    max_message_length: int,
 ) -> str:
     write_copy_response(out, b"G", stream.binary, stream.column_count)
     await flush()
     while True:
-        frame = await read_message(reader, max_message_length)
+        frame = await frames.message()
         if frame is None:
             raise ConnectionError("the client went away during COPY FROM STDIN")
         type_byte, body = frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -303,14 +304,36 @@ def write_data_rows(
     once (30% faster on a LATERAL batch's 10000 rows than appending row by row)."""
     out: list[bytes] = []
     try:
-        for row in rows:
-            body = encoded_row(row, encoders)
-            out.append(b"D" + INT32.pack(len(body) + 4))
-            out.append(body)
+        if len(encoders) == 1:
+            _single_column_rows(out, rows, encoders[0])
+        else:
+            for row in rows:
+                body = encoded_row(row, encoders)
+                out.append(b"D" + INT32.pack(len(body) + 4))
+                out.append(body)
     finally:
         # A value that cannot be encoded ends the result; the rows before it are sent, as
         # PostgreSQL does.
         buf.write_byte(b"".join(out))
+
+
+# DataRow of one field: type, message length, field count (1), field length.
+_ONE_FIELD_HEADER = struct.Struct("!cihi")
+_ONE_NULL_FIELD = _ONE_FIELD_HEADER.pack(b"D", 10, 1, -1)
+
+
+def _single_column_rows(
+    out: list[bytes], rows: Sequence[Sequence[Any]], encode: ValueEncoder
+) -> None:
+    """DataRows of one column (`SELECT id ... LIMIT k`, the common search): one header per row
+    packed at once, a third of the general path's work."""
+    for (value,) in rows:
+        if value is None:
+            out.append(_ONE_NULL_FIELD)
+        else:
+            data = encode(value)
+            out.append(_ONE_FIELD_HEADER.pack(b"D", len(data) + 10, 1, len(data)))
+            out.append(data)
 
 
 def write_command_complete(buf: WriteBuffer, tag: str) -> None:

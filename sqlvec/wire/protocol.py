@@ -23,7 +23,7 @@ from sqlvec.errors import (
 )
 from sqlvec.types import PgType
 from sqlvec.wire import messages as msg
-from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, WriteBuffer, read_message
+from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, FrameReader, WriteBuffer
 from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, decode_parameter, result_encoders
 from sqlvec.wire.copy import run_copy
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, QueryResult, Row
@@ -74,7 +74,7 @@ class _Connection:
         self._reader = reader
         self._writer = writer
         self._handler = handler
-        self._max_message_length = max_message_length
+        self._frames = FrameReader(reader, max_message_length)
         self._out = WriteBuffer()
         # After an error in an extended-protocol message everything up to Sync is discarded.
         self._skipping_to_sync = False
@@ -115,7 +115,7 @@ class _Connection:
         msg.write_ready_for_query(self._out, self._handler.transaction_status)
 
     async def _serve_messages(self) -> None:
-        while (frame := await read_message(self._reader, self._max_message_length)) is not None:
+        while (frame := await self._frames.message()) is not None:
             type_byte, body = frame
             # Sync ends the skipping; Terminate is honoured even then, as PostgreSQL does.
             if self._skipping_to_sync and type_byte not in (b"S", b"X"):
@@ -266,9 +266,7 @@ class _Connection:
     async def _copy(self, result: QueryResult) -> QueryResult:
         """Run a COPY's sub-protocol (see wire.copy); what is left to send is its completion."""
         assert result.copy is not None
-        tag = await run_copy(
-            result.copy, self._reader, self._out, self._flush, self._max_message_length
-        )
+        tag = await run_copy(result.copy, self._frames, self._out, self._flush)
         return QueryResult(tag, notices=result.notices)
 
     # --- results -----------------------------------------------------------------------------

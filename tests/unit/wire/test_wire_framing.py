@@ -11,9 +11,9 @@ import pytest
 from sqlvec.errors import ProtocolViolation
 from sqlvec.wire.buffer import (
     DEFAULT_MAX_MESSAGE_LENGTH,
+    FrameReader,
     MessageReader,
     WriteBuffer,
-    read_message,
     read_startup_packet,
 )
 
@@ -30,7 +30,7 @@ def read_message_from(data: bytes, max_length: int = DEFAULT_MAX_MESSAGE_LENGTH)
     async def read() -> object:
         # No EOF: a reader that tried to wait for the announced body would hang, and the
         # timeout would fail the test instead of the expected ProtocolViolation.
-        return await asyncio.wait_for(read_message(stream(data, eof=False), max_length), 2)
+        return await asyncio.wait_for(FrameReader(stream(data, eof=False), max_length).message(), 2)
 
     return asyncio.run(read())
 
@@ -77,7 +77,7 @@ def test_a_startup_packet_at_the_cap_is_read() -> None:
 @pytest.mark.parametrize("data", [b"", b"Q", b"Q\x00\x00", b"Q\x00\x00\x00\x0bsel"])
 def test_a_client_that_goes_away_mid_message_reads_as_end_of_stream(data: bytes) -> None:
     async def read() -> object:
-        return await read_message(stream(data, eof=True))
+        return await FrameReader(stream(data, eof=True)).message()
 
     assert asyncio.run(read()) is None
 
@@ -129,3 +129,47 @@ def test_trailing_bytes_are_a_protocol_violation() -> None:
     reader.int16()
     with pytest.raises(ProtocolViolation, match="invalid message format"):
         reader.finish()
+
+
+def read_all_frames(chunks: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """Every message of a stream that arrives in these chunks, up to end of stream."""
+
+    async def read() -> list[tuple[bytes, bytes]]:
+        reader = asyncio.StreamReader()
+        frames = FrameReader(reader)
+        for chunk in chunks:
+            reader.feed_data(chunk)
+        reader.feed_eof()
+        found = []
+        while (frame := await frames.message()) is not None:
+            found.append(frame)
+        return found
+
+    return asyncio.run(read())
+
+
+def framed(type_byte: bytes, body: bytes) -> bytes:
+    return type_byte + struct.pack("!i", len(body) + 4) + body
+
+
+def test_pipelined_messages_in_one_packet_are_read_one_by_one() -> None:
+    packet = framed(b"B", b"\0\0" + b"x" * 30) + framed(b"E", b"\0\0\0\0\0") + framed(b"S", b"")
+    assert read_all_frames([packet]) == [
+        (b"B", b"\0\0" + b"x" * 30),
+        (b"E", b"\0\0\0\0\0"),
+        (b"S", b""),
+    ]
+
+
+@pytest.mark.parametrize("cut", [1, 3, 5, 9, 20])
+def test_messages_split_anywhere_across_reads_come_out_whole(cut: int) -> None:
+    stream_bytes = framed(b"Q", b"select 1\0") + framed(b"H", b"") + framed(b"Q", b"x\0")
+    chunks = [stream_bytes[i : i + cut] for i in range(0, len(stream_bytes), cut)]
+    assert read_all_frames(chunks) == [(b"Q", b"select 1\0"), (b"H", b""), (b"Q", b"x\0")]
+
+
+def test_a_body_larger_than_one_read_is_read_whole() -> None:
+    body = bytes(range(256)) * 1024  # 256 KiB: several socket reads
+    stream_bytes = framed(b"d", body) + framed(b"c", b"")
+    chunks = [stream_bytes[i : i + 10_000] for i in range(0, len(stream_bytes), 10_000)]
+    assert read_all_frames(chunks) == [(b"d", body), (b"c", b"")]

@@ -13,7 +13,7 @@ from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, UndefinedTab
 from sqlvec.types import INT8, TEXT, VECTOR
 from sqlvec.wire import messages as msg
 from sqlvec.wire.buffer import WriteBuffer
-from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, result_encoders
+from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, encoded_row, result_encoders
 from sqlvec.wire.handler import ColumnDesc
 
 
@@ -82,6 +82,18 @@ def test_data_row_encodes_null_as_minus_one_length() -> None:
     other = (np.int64(2), "x", None)
     both = written(lambda b: msg.write_data_rows(b, [row, other], encoders))
     assert both == expected + written(lambda b: msg.write_data_row(b, other, encoders))
+
+
+@pytest.mark.parametrize("format_code", [TEXT_FORMAT, BINARY_FORMAT])
+def test_single_column_rows_are_encoded_as_the_general_tuple(format_code: int) -> None:
+    encoders = result_encoders([ColumnDesc("id", INT8)], [format_code])
+    rows = [(np.int64(7),), (None,), (np.int64(-12345678901),)]
+    expected = b""
+    for row in rows:
+        body = encoded_row(row, encoders)
+        expected += b"D" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_data_rows(b, rows, encoders)) == expected
+    assert expected.startswith(b"D\x00\x00\x00" + bytes([10 + (1 if format_code == 0 else 8)]))
 
 
 def test_error_response_fields_come_from_error_fields() -> None:
