@@ -33,8 +33,10 @@ def execute_batch(
 ) -> tuple[list[OutputColumn], list[tuple[Any, ...]]]:
     """The statement's columns and rows."""
     outer = engine.run_sql_arrow(plan.outer.sql, plan.outer.bind(params))
-    lateral = _lateral_rows(engine, plan, params, settings, outer)
-    relations = {"sqlvec_outer": outer, "sqlvec_lateral": lateral}
+    columns = _lateral_columns(engine, plan, params, settings, outer)
+    if plan.direct is not None:
+        return _described(engine, plan), _composed(plan, plan.direct, outer, columns)
+    relations = {"sqlvec_outer": outer, "sqlvec_lateral": _lateral_table(plan, columns)}
     result = engine.run_sql(plan.final.sql, plan.final.bind(params), relations)
     return [OutputColumn(*c) for c in result.columns], result.rows
 
@@ -45,16 +47,80 @@ def describe_batch(engine: Engine, plan: BatchTopKPlan) -> list[OutputColumn]:
     return [OutputColumn(*c) for c in engine.describe_sql(plan.final_describe, relations)]
 
 
-def _lateral_rows(
+def _composed(
+    plan: BatchTopKPlan,
+    direct: tuple[tuple[bool, str], ...],
+    outer: pa.Table,
+    columns: list[list[Any]],
+) -> list[tuple[Any, ...]]:
+    """The statement's rows when it only lists columns of either side: each outer row in
+    order followed by its search rows in rank order (a nested loop's order, as in Postgres);
+    under LEFT JOIN an outer row without any gets NULLs for the search's columns."""
+    names = [c.name for c in plan.inner.projection.columns]
+    outer_at: list[int] = columns[0]
+    lateral_at: list[int | None] | None = None  # None: every search row, in order
+    if plan.keep_unmatched:
+        outer_at, lateral_at = _with_unmatched(columns[0], outer.num_rows)
+    output = []
+    for is_outer, name in direct:
+        if is_outer:
+            values = outer.column(name).to_pylist()
+            output.append([values[row] for row in outer_at])
+        else:
+            values = columns[1 + names.index(name)]
+            if lateral_at is not None:
+                values = [None if i is None else values[i] for i in lateral_at]
+            output.append(values)
+    return list(zip(*output, strict=True))
+
+
+def _with_unmatched(row_of: list[int], outer_rows: int) -> tuple[list[int], list[int | None]]:
+    """(outer row, search row or None) of every output row of a LEFT JOIN; `row_of` (each
+    search row's outer row) is ascending."""
+    outer_at: list[int] = []
+    lateral_at: list[int | None] = []
+    i = 0
+    for row in range(outer_rows):
+        start = i
+        while i < len(row_of) and row_of[i] == row:
+            i += 1
+        if i == start:
+            outer_at.append(row)
+            lateral_at.append(None)
+        else:
+            outer_at.extend([row] * (i - start))
+            lateral_at.extend(range(start, i))
+    return outer_at, lateral_at
+
+
+_DESCRIBED: dict[tuple[int, str, str], list[OutputColumn]] = {}
+
+
+def _described(engine: Engine, plan: BatchTopKPlan) -> list[OutputColumn]:
+    """The statement's columns, asked of DuckDB once per statement and catalog version."""
+    key = (engine.catalog_version, plan.outer_describe, plan.final_describe)
+    columns = _DESCRIBED.get(key)
+    if columns is None:
+        columns = describe_batch(engine, plan)
+        if len(_DESCRIBED) >= 256:
+            _DESCRIBED.clear()
+        _DESCRIBED[key] = columns
+    return columns
+
+
+def _lateral_columns(
     engine: Engine, plan: BatchTopKPlan, params: Params, settings: SearchSettings, outer: pa.Table
-) -> pa.Table:
+) -> list[list[Any]]:
+    """The search rows of every outer row: the outer row's number, then the projection's
+    columns, one list each (empty lists when no outer row has a vector)."""
     inner = plan.inner
     vectors = outer.column(plan.outer_vector).to_pylist()
     # An outer row whose vector is NULL gets no search rows (pgvector would return rows in
     # arbitrary order): CROSS JOIN drops it, LEFT JOIN keeps it with NULLs.
     present = [i for i, v in enumerate(vectors) if v is not None]
+    columns: list[list[Any]] = [[] for _ in range(len(inner.projection.columns) + 1)]
     if not present:
-        return _empty_lateral(plan)
+        return columns
     queries = _query_matrix(engine, inner, [vectors[i] for i in present])
     # The search request (LIMIT checks, WHERE candidates, partitions) does not depend on the
     # outer row: it is made once, with the first query vector standing in for all of them.
@@ -62,7 +128,6 @@ def _lateral_rows(
         engine, inner, _with_query(plan, params, queries[0]), settings
     )
     results = engine.search_batch(inner.collection, request, queries)
-    columns: list[list[Any]] = [[] for _ in range(len(inner.projection.columns) + 1)]
     for row, query, result in zip(present, queries, results, strict=True):
         cancel.check()  # one outer row's projection at a time: a cancel stops between rows
         context = RowsContext(
@@ -76,7 +141,7 @@ def _lateral_rows(
         columns[0].extend([row] * len(context.positions))
         for index, produce in enumerate(inner.projection.producers, start=1):
             columns[index].extend(produce(engine, context))
-    return _lateral_table(plan, columns)
+    return columns
 
 
 def _query_matrix(engine: Engine, inner: VectorTopKPlan, vectors: list[Any]) -> np.ndarray:

@@ -52,7 +52,8 @@ def plan_lateral(
     if not isinstance(inner_plan, VectorTopKPlan):
         raise NotAVectorSearch("the LATERAL subquery is not a vector search")
     outer = _outer_query(source)
-    final = _final_query(select, join, outer_alias, _alias(lateral) or _alias(join) or "r")
+    inner_alias = _alias(lateral) or _alias(join) or "r"
+    final = _final_query(select, join, outer_alias, inner_alias)
     infer_parameter_types(outer, [], ctx)
     infer_parameter_types(final, [], ctx)
     outer_sql, final_sql = to_duckdb(outer), to_duckdb(final)
@@ -66,7 +67,35 @@ def plan_lateral(
         query_param=query_param,
         final=to_duck_sql(final_sql, ctx.constants),
         final_describe=describe_sql(final_sql, ctx.constants, ctx.params),
+        direct=_direct_columns(select, outer_alias, inner_alias, inner_plan),
+        keep_unmatched=join.args.get("side") == "LEFT",
     )
+
+
+# Clauses after which the statement is more than a list of either side's columns.
+_CLAUSES = ("where", "group", "having", "order", "limit", "offset", "distinct", "qualify")
+
+
+def _direct_columns(
+    select: exp.Select, outer: str, inner: str, inner_plan: VectorTopKPlan
+) -> tuple[tuple[bool, str], ...] | None:
+    """Per output column (outer side?, column name) where the statement only lists qualified
+    columns (`q.qid, r.id, r.distance`) of a plain or LEFT join; else None (DuckDB runs it)."""
+    if any(select.args.get(clause) for clause in _CLAUSES):
+        return None
+    inner_names = {column.name for column in inner_plan.projection.columns}
+    direct = []
+    for item in select.expressions:
+        column = item.this if isinstance(item, exp.Alias) else item
+        if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
+            return None
+        if column.table == outer and column.table != inner and column.name != ROW:
+            direct.append((True, column.name))
+        elif column.table == inner and column.table != outer and column.name in inner_names:
+            direct.append((False, column.name))
+        else:
+            return None
+    return tuple(direct)
 
 
 def _alias(node: exp.Expr) -> str | None:

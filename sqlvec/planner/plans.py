@@ -237,6 +237,11 @@ class BatchTopKPlan:
     query_param: int
     final: DuckSql  # the statement over the relations sqlvec_outer and sqlvec_lateral
     final_describe: str
+    # Where the statement only lists columns of either side (`SELECT q.qid, r.id, r.distance`
+    # with no WHERE, ORDER BY, ...): per output column (True for the outer side, its column
+    # name), so the rows are composed without the final DuckDB join. None otherwise.
+    direct: tuple[tuple[bool, str], ...] | None = None
+    keep_unmatched: bool = False  # LEFT JOIN: an outer row without search rows gets NULLs
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,58 @@ def test_array_parameter_of_thousand_vectors_makes_one_batched_search(
         found = [row[1] for row in outcome.rows if row[0] == n]
         assert sorted(found) == sorted(nearest(docs, queries[n - 1], candidates, 3))
     engine.close()
+
+
+@pytest.mark.parametrize(
+    ("select", "direct"),
+    [
+        ("q.qid, r.id, r.distance", ((True, "qid"), (False, "id"), (False, "distance"))),
+        ("r.id AS x, q.vec", ((False, "id"), (True, "vec"))),
+        ("qid, id", None),  # unqualified: left to DuckDB's name resolution
+        ("q.qid + 1, r.id", None),
+        ("q.*, r.id", None),
+        ("q.qid, r.id ORDER BY q.qid", None),
+        ("DISTINCT q.qid", None),
+        ("q.qid, r.id LIMIT 5", None),
+    ],
+)
+def test_only_a_list_of_either_sides_columns_skips_duckdb(
+    tmp_path: Path, select: str, direct: object
+) -> None:
+    engine = Engine(tmp_path)
+    run(engine, "CREATE TABLE docs (id BIGINT PRIMARY KEY, embedding vector(2))")
+    run(engine, "CREATE TABLE queries (qid BIGINT PRIMARY KEY, vec vector(2))")
+    head, _, tail = select.partition(" ORDER BY ")
+    head, _, limit = head.partition(" LIMIT ")
+    sql = (
+        f"SELECT {head} FROM queries q CROSS JOIN LATERAL (SELECT id, embedding <-> q.vec AS "
+        "distance FROM docs ORDER BY distance LIMIT 3) r"
+        + (f" ORDER BY {tail}" if tail else "")
+        + (f" LIMIT {limit}" if limit else "")
+    )
+    node = planner.plan(parser.parse_one(sql), engine, [], {}).node
+    assert isinstance(node, BatchTopKPlan)
+    assert node.direct == direct
+    engine.close()
+
+
+def test_composed_rows_equal_duckdbs(tmp_path: Path) -> None:
+    """The same statement composed directly and run by DuckDB (ORDER BY forces DuckDB)."""
+    engine = Engine(tmp_path)
+    rng = np.random.default_rng(9)
+    run(engine, "CREATE TABLE docs (id BIGINT PRIMARY KEY, t TEXT, embedding vector(4))")
+    run(engine, "CREATE TABLE queries (qid BIGINT PRIMARY KEY, vec vector(4))")
+    engine.insert(
+        "docs", ["id", "t", "embedding"], [[i, f"d{i}", rng.standard_normal(4)] for i in range(50)]
+    )
+    engine.insert("queries", ["qid", "vec"], [[i * 7, rng.standard_normal(4)] for i in range(20)])
+    inner = "(SELECT id, t, embedding <-> q.vec AS d FROM docs ORDER BY d LIMIT 4) r"
+    columns = "q.qid, r.t, r.d, r.id"
+    node, composed = run(engine, f"SELECT {columns} FROM queries q CROSS JOIN LATERAL {inner}")
+    assert isinstance(node, BatchTopKPlan) and node.direct is not None
+    _, by_duckdb = run(
+        engine, f"SELECT {columns} FROM queries q CROSS JOIN LATERAL {inner} ORDER BY q.qid, r.d"
+    )
+    assert composed.columns == by_duckdb.columns
+    assert [tuple(row) for row in composed.rows] == [tuple(row) for row in by_duckdb.rows]
+    engine.close()

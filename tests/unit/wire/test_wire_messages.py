@@ -96,6 +96,32 @@ def test_single_column_rows_are_encoded_as_the_general_tuple(format_code: int) -
     assert expected.startswith(b"D\x00\x00\x00" + bytes([10 + (1 if format_code == 0 else 8)]))
 
 
+def test_multi_column_rows_are_encoded_as_the_general_tuple() -> None:
+    columns = [ColumnDesc("qid", INT8), ColumnDesc("t", TEXT), ColumnDesc("v", VECTOR)]
+    encoders = result_encoders(columns, [TEXT_FORMAT, BINARY_FORMAT, TEXT_FORMAT])
+    rows = [
+        (np.int64(i), None if i % 3 == 0 else f"row {i}", np.array([i, 0.5], np.float32))
+        for i in range(7)
+    ]
+    expected = b""
+    for row in rows:
+        body = encoded_row(row, encoders)
+        expected += b"D" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_data_rows(b, rows, encoders)) == expected
+
+
+def test_rows_before_a_value_that_cannot_be_encoded_are_written() -> None:
+    columns = [ColumnDesc("qid", INT8), ColumnDesc("n", INT8)]
+    encoders = result_encoders(columns, [TEXT_FORMAT, TEXT_FORMAT])
+    rows = [(1, 10), (2, 20), (3, "not a number"), (4, 40)]
+    buf = WriteBuffer()
+    with pytest.raises(TypeError):
+        msg.write_data_rows(buf, rows, encoders)
+    good = WriteBuffer()
+    msg.write_data_rows(good, rows[:2], encoders)
+    assert buf.take() == good.take()
+
+
 def test_error_response_fields_come_from_error_fields() -> None:
     error = UndefinedTable('relation "t" does not exist', position=15)
     body = b'SERROR\x00VERROR\x00C42P01\x00Mrelation "t" does not exist\x00P15\x00\x00'
