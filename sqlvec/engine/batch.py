@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from sqlvec.engine import cancel
 from sqlvec.engine.engine import Engine
+from sqlvec.engine.segment_search import SearchResult
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.engine.writes import ARROW_TYPES
@@ -128,6 +129,8 @@ def _lateral_columns(
         engine, inner, _with_query(plan, params, queries[0]), settings
     )
     results = engine.search_batch(inner.collection, request, queries)
+    if inner.projection.query_free:
+        return _projected_at_once(engine, plan, params, present, results, offset)
     for row, query, result in zip(present, queries, results, strict=True):
         cancel.check()  # one outer row's projection at a time: a cancel stops between rows
         context = RowsContext(
@@ -141,6 +144,32 @@ def _lateral_columns(
         columns[0].extend([row] * len(context.positions))
         for index, produce in enumerate(inner.projection.producers, start=1):
             columns[index].extend(produce(engine, context))
+    return columns
+
+
+def _projected_at_once(
+    engine: Engine,
+    plan: BatchTopKPlan,
+    params: Params,
+    present: list[int],
+    results: list[SearchResult],
+    offset: int,
+) -> list[list[Any]]:
+    """`_lateral_columns` for a projection that does not read the query vector: every
+    search's rows in one context, each output produced once for all of them."""
+    cancel.check()
+    positions = [result.positions[offset:] for result in results]
+    counts = [len(p) for p in positions]
+    context = RowsContext(
+        plan.inner.collection,
+        np.concatenate(positions) if positions else np.empty(0, np.int64),
+        np.concatenate([result.distances[offset:] for result in results]),
+        params,
+    )
+    columns: list[list[Any]] = [np.repeat(present, counts).tolist()]
+    if len(context.positions) == 0:
+        return columns + [[] for _ in plan.inner.projection.producers]
+    columns += [produce(engine, context) for produce in plan.inner.projection.producers]
     return columns
 
 

@@ -81,6 +81,9 @@ RowProducer = Callable[[Any, RowsContext], list[Any]]  # (engine, context) -> on
 class ResultProjection:
     columns: tuple[OutputColumn, ...]
     producers: tuple[RowProducer, ...]
+    # Whether every output is a stored column or the ORDER BY distance: then it does not
+    # depend on the query vector, and a batch projects all of its searches' rows at once.
+    query_free: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,15 @@ class ProjectionBuilder:
             producer, pg_type, typmod = self.producer(output.expression)
             columns.append(OutputColumn(output.name, pg_type, typmod))
             producers.append(producer)
-        return ResultProjection(tuple(columns), tuple(producers))
+        query_free = all(self._query_free(output.expression) for output in outputs)
+        return ResultProjection(tuple(columns), tuple(producers), query_free)
+
+    def _query_free(self, node: exp.Expr) -> bool:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.Column):
+            return True
+        return self.order_distance is not None and node == self.order_distance
 
     def producer(self, node: exp.Expr) -> tuple[RowProducer, PgType, int]:
         if isinstance(node, exp.Paren):
