@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import orjson
 
 from sqlvec.errors import (
     DataException,
@@ -27,6 +28,8 @@ _NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|nan|inf(?:
 _LIST = re.compile(rf"\s*{_NUMBER}\s*(?:,\s*{_NUMBER}\s*)*", re.IGNORECASE)
 # Plain decimal numbers only: the common case, parsed by float() without the full grammar.
 _PLAIN = re.compile(r"[0-9eE+\-., \t\n\r]*")
+# `-0` as an integer: JSON reads it as the integer 0, losing the sign a float keeps.
+_NEGATIVE_INTEGER_ZERO = re.compile(r"-0+(?![0-9.eE])")
 # Doubles from here up round to infinity as float32 (FLT_MAX plus half an ulp); below it strtof,
 # which pgvector's vector_in uses, rounds to a finite float (3.4028235e+38, FLT_MAX's own text
 # form, is just above FLT_MAX as a double).
@@ -51,7 +54,10 @@ def parse_vector(
     inner = stripped[1:-1]
     if not inner.strip():
         raise DataException(f"{type_name} must have at least 1 dimension")
-    values = _plain_values(inner)
+    try:
+        values = _plain_values(inner)
+    except _Overflow:
+        raise NumericValueOutOfRange(f'"{text}" is out of range for type {type_name}') from None
     if values is None:
         if not _LIST.fullmatch(inner):
             raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
@@ -91,12 +97,27 @@ def _plain_values(inner: str) -> np.ndarray | None:
     """The elements when they are plain decimals (no NaN/Infinity spellings), else None."""
     if not _PLAIN.fullmatch(inner):
         return None
+    if not _NEGATIVE_INTEGER_ZERO.search(inner):
+        # JSON's numbers are the common spelling of strtof's; orjson reads them correctly
+        # rounded, 6x faster than float() per element (a query vector is parsed per query).
+        # What JSON refuses (`1.`, `.5`, `+1`, `01`, out of range) takes the path below.
+        try:
+            return np.array(orjson.loads(f"[{inner}]"), dtype=np.float64)
+        except (orjson.JSONDecodeError, OverflowError, ValueError):
+            pass
     try:
         # float() accepts what strtof does for plain decimals; `_PLAIN` rules out the rest
         # (underscores, words).
-        return np.array(list(map(float, inner.split(","))), dtype=np.float64)
+        values = np.array(list(map(float, inner.split(","))), dtype=np.float64)
     except ValueError:
         return None
+    if np.isinf(values).any():
+        raise _Overflow  # no word spells infinity here: a number beyond double's range
+    return values
+
+
+class _Overflow(Exception):
+    """An element beyond the range of a double (strtof's ERANGE)."""
 
 
 def checked_vector(
