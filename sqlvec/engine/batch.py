@@ -23,6 +23,7 @@ from sqlvec.planner.plans import (
 )
 from sqlvec.types import HALFVEC, VECTOR
 from sqlvec.vector_kinds import kind_of
+from sqlvec.vectors import check_same_dimensions
 
 ROW = "__sqlvec_row"
 # Search results hold vectors of any length: a list, where a collection stores FLOAT[d].
@@ -115,14 +116,12 @@ def _lateral_columns(
     """The search rows of every outer row: the outer row's number, then the projection's
     columns, one list each (empty lists when no outer row has a vector)."""
     inner = plan.inner
-    vectors = outer.column(plan.outer_vector).to_pylist()
     # An outer row whose vector is NULL gets no search rows (pgvector would return rows in
     # arbitrary order): CROSS JOIN drops it, LEFT JOIN keeps it with NULLs.
-    present = [i for i, v in enumerate(vectors) if v is not None]
+    present, queries = _outer_queries(engine, inner, outer.column(plan.outer_vector))
     columns: list[list[Any]] = [[] for _ in range(len(inner.projection.columns) + 1)]
     if not present:
         return columns
-    queries = _query_matrix(engine, inner, [vectors[i] for i in present])
     # The search request (LIMIT checks, WHERE candidates, partitions) does not depend on the
     # outer row: it is made once, with the first query vector standing in for all of them.
     request, offset, _ = search_request(
@@ -171,6 +170,48 @@ def _projected_at_once(
         return columns + [[] for _ in plan.inner.projection.producers]
     columns += [produce(engine, context) for produce in plan.inner.projection.producers]
     return columns
+
+
+def _outer_queries(
+    engine: Engine, inner: VectorTopKPlan, column: pa.ChunkedArray
+) -> tuple[list[int], np.ndarray]:
+    """The outer rows that have a vector, and their vectors as one float32 matrix."""
+    array = column.combine_chunks()
+    matrix = _float_matrix(array)
+    if matrix is None:  # not a list of floats of one length: value by value, with checks
+        vectors = array.to_pylist()
+        present = [i for i, v in enumerate(vectors) if v is not None]
+        if not present:
+            return [], np.empty((0, 0), np.float32)
+        return present, _query_matrix(engine, inner, [vectors[i] for i in present])
+    present = np.flatnonzero(array.is_valid().to_numpy(zero_copy_only=False)).tolist()
+    if not present:
+        return [], matrix
+    spec = engine.spec(inner.collection).column(inner.column)
+    if spec.type.oid not in (VECTOR.oid, HALFVEC.oid):
+        return present, _query_matrix(engine, inner, list(matrix))  # its error, as before
+    check_same_dimensions(spec.dim or matrix.shape[1], matrix.shape[1], spec.type.name)
+    return present, matrix
+
+
+def _float_matrix(array: pa.Array) -> np.ndarray | None:
+    """The non-NULL vectors of a list-of-float array as a matrix, without a Python object
+    per element (1000 outer rows of 384 floats: 384000 of them); None for other shapes."""
+    if not (pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type)):
+        return None
+    if not pa.types.is_floating(array.type.value_type):
+        return None
+    valid = array.drop_null()
+    if len(valid) == 0:
+        return np.empty((0, 0), np.float32)
+    if pa.types.is_list(valid.type):
+        lengths = np.diff(valid.offsets.to_numpy())
+        if lengths.min() != lengths.max() or valid.values.null_count:
+            return None
+    elif valid.values.null_count:
+        return None
+    flat = valid.flatten().to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(flat.reshape(len(valid), -1), dtype=np.float32)
 
 
 def _query_matrix(engine: Engine, inner: VectorTopKPlan, vectors: list[Any]) -> np.ndarray:

@@ -179,6 +179,11 @@ def search_batch(
     distances = pairwise_many(vectors, np.where(valid, pool, 0), queries, request.metric)
     keys = np.where(valid & ~np.isnan(distances), distances, np.inf)
     order = np.lexsort((pool, keys, ~valid), axis=-1)[:, : request.k]
+    if order.shape[1] == request.k and np.take_along_axis(valid, order, axis=-1).all():
+        # Every query found k rows (the usual case): rows of two matrices, no per-query work.
+        positions = np.take_along_axis(pool, order, axis=-1)
+        ranked = np.take_along_axis(distances, order, axis=-1)
+        return [SearchResult(p, d) for p, d in zip(positions, ranked, strict=True)]
     results = []
     for i in range(len(queries)):
         chosen = order[i][valid[i, order[i]]]
