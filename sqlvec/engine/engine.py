@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from sqlvec.engine import maintenance
 from sqlvec.engine.applied_writes import forget_rows, place_rows, set_values
+from sqlvec.engine.batch_search import search_batch
 from sqlvec.engine.builder import IndexBuilder
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.collection import Collection
@@ -30,7 +31,7 @@ from sqlvec.engine.pg_catalog import PgCatalog
 from sqlvec.engine.range_search import RangeBound, range_search
 from sqlvec.engine.search import pairwise
 from sqlvec.engine.segment_files import SegmentFiles
-from sqlvec.engine.segment_search import SearchRequest, SearchResult, search, search_batch
+from sqlvec.engine.segment_search import SearchRequest, SearchResult, search
 from sqlvec.engine.store import DEFAULT_PARTITION, PARTITION_COLUMN, Store
 from sqlvec.engine.transaction import (
     OpenTransactions,

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from sqlvec.engine import cancel
 from sqlvec.engine.allowed_rows import AllowedRows, allowed_rows, live_count, live_positions
 from sqlvec.engine.collection import Collection, Partition, Segment
 from sqlvec.engine.rows import CollectionRows
-from sqlvec.engine.search import knn, knn_batch, pairwise, pairwise_many
+from sqlvec.engine.search import knn, pairwise
 from sqlvec.engine.vector_index import (
     DEFAULT_EF_SEARCH,
     DEFAULT_NPROBE,
@@ -132,78 +131,6 @@ def _indexed_segments(
     ]
 
 
-def search_batch(
-    collection: Collection, request: SearchRequest, queries: np.ndarray
-) -> list[SearchResult]:
-    """`search` for many query vectors: one batched Faiss call per segment, not per query."""
-    if request.candidates is not None and not request.descending:
-        batched = _filtered_batch(collection, request, queries)
-        if batched is not None:
-            return batched
-    if request.candidates is not None or request.descending:
-        return [search(collection, replace(request, query=q)) for q in queries]
-    rows = collection.rows
-    snapshot = rows.snapshot()
-    vectors = snapshot.vectors[request.column]
-    deleted = rows.deleted_mask(snapshot.size)
-    selected = collection.selected(request.partitions)
-    indexed = _indexed_segments(collection, selected, request)
-    exact = _exact_positions(selected, indexed, deleted)
-    everything = request.partitions is None and rows.deleted_count == 0 and not indexed
-    if everything:
-        found = knn_batch(
-            vectors,
-            queries,
-            request.k,
-            request.metric,
-            normalized=lambda: rows.normalized(request.column, snapshot.size),
-        )
-        return [_finish(SearchResult(p, d), request, snapshot.size) for p, d in found]
-    blocks = [np.full((len(queries), 0), -1, dtype=np.int64)]
-    if len(exact):
-        found = knn_batch(vectors[exact], queries, request.k, request.metric)
-        blocks.append(_padded_positions(found, exact))
-    for segment in indexed:
-        cancel.check()  # a batch may span many segments; Faiss itself is not interruptible
-        index = segment.indexes[request.column]
-        _check_nprobe(index, request.settings)
-        fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
-        ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
-        positions = rows.lookup(ids.ravel()).reshape(ids.shape)
-        blocks.append(np.where(positions < len(deleted), positions, -1))
-    live = len(exact) + sum(live_count(s, deleted) for s in indexed)
-    # Every query's candidates in one matrix (-1 where none; each row is in one segment, so no
-    # duplicates): ranked by exact distance together, not query by query.
-    pool = np.hstack(blocks)
-    valid = pool >= 0
-    distances = pairwise_many(vectors, np.where(valid, pool, 0), queries, request.metric)
-    keys = np.where(valid & ~np.isnan(distances), distances, np.inf)
-    order = np.lexsort((pool, keys, ~valid), axis=-1)[:, : request.k]
-    if order.shape[1] == request.k and np.take_along_axis(valid, order, axis=-1).all():
-        # Every query found k rows (the usual case): rows of two matrices, no per-query work.
-        positions = np.take_along_axis(pool, order, axis=-1)
-        ranked = np.take_along_axis(distances, order, axis=-1)
-        return [SearchResult(p, d) for p, d in zip(positions, ranked, strict=True)]
-    results = []
-    for i in range(len(queries)):
-        chosen = order[i][valid[i, order[i]]]
-        result = SearchResult(pool[i, chosen], distances[i, chosen])
-        results.append(_finish(result, request, live))
-    return results
-
-
-def _padded_positions(
-    found: list[tuple[np.ndarray, np.ndarray]], positions: np.ndarray
-) -> np.ndarray:
-    """Per-query labels into `positions` as one matrix of positions, -1 where fewer."""
-    width = max((len(labels) for labels, _ in found), default=0)
-    matrix = np.full((len(found), width), -1, dtype=np.int64)
-    for i, (labels, _) in enumerate(found):
-        kept = labels[labels >= 0]
-        matrix[i, : len(kept)] = positions[kept]
-    return matrix
-
-
 def _exact_positions(
     selected: list[Partition], indexed: list[Segment], deleted: np.ndarray
 ) -> np.ndarray:
@@ -252,35 +179,6 @@ def _filtered(
 def _usable(indexed: list[Segment], request: SearchRequest) -> list[Segment]:
     """Indexes a filtered search can use (NSG takes no ID selector)."""
     return [s for s in indexed if s.indexes[request.column].definition.type != "nsg"]
-
-
-def _filtered_batch(
-    collection: Collection, request: SearchRequest, queries: np.ndarray
-) -> list[SearchResult] | None:
-    """A filtered `search_batch` as one exact Faiss call over the allowed rows, where `search`
-    would search each query exactly too (few rows allowed, or no usable index); None where it
-    would use the indexes (those searches then run query by query)."""
-    assert request.candidates is not None
-    rows = collection.rows
-    snapshot = rows.snapshot()
-    vectors = snapshot.vectors[request.column]
-    deleted = rows.deleted_mask(snapshot.size)
-    selected = collection.selected(request.partitions)
-    found_rows = allowed_rows(collection, request.candidates, request.partitions, deleted, selected)
-    allowed = found_rows.positions
-    indexed = _indexed_segments(collection, selected, request)
-    usable = _usable(indexed, request)
-    if usable and found_rows.selectivity >= EXACT_BELOW_SELECTIVITY:
-        return None
-    found = knn_batch(vectors[allowed], queries, request.k, request.metric)
-    return [
-        _finish(
-            SearchResult(allowed[labels[labels >= 0]], distances[labels >= 0]),
-            request,
-            len(allowed),
-        )
-        for labels, distances in found
-    ]
 
 
 def _merged(

@@ -85,17 +85,24 @@ class BuiltIndex:
         return scores[0][found], labels[0][found]
 
     def search_many(
-        self, queries: np.ndarray, k: int, settings: SearchSettings, excluded: np.ndarray | None
+        self,
+        queries: np.ndarray,
+        k: int,
+        settings: SearchSettings,
+        excluded: np.ndarray | None,
+        included: IdSet | None = None,
     ) -> np.ndarray:
-        """Ids (-1 where fewer) of the k best rows for each query, in one Faiss call."""
+        """Ids (-1 where fewer) of the k best rows for each query, in one Faiss call: only
+        `included` ids when given (one selector for every query), never `excluded` ones."""
         if self.definition.type == "nsg" or (
             self.definition.binary and self.definition.type == "ivf_flat"
         ):
-            rows = [self.search(q, k, settings, excluded)[1] for q in queries]
+            rows = [self.search(q, k, settings, excluded, included)[1] for q in queries]
             return np.array([np.pad(r, (0, k - len(r)), constant_values=-1) for r in rows])
         data = self._prepared(queries)
         k = min(k, self.ntotal)
-        params = self._parameters(settings, k, _excluding(excluded))
+        selector = included.selector() if included is not None else _excluding(excluded)
+        params = self._parameters(settings, k, selector)
         with batch_threads(len(data)):
             return self.index.search(data, k, params=params)[1]
 

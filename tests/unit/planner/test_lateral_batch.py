@@ -12,6 +12,8 @@ import sqlvec.engine.search as search_module
 from sqlvec import parser, planner
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.executor import execute
+from sqlvec.engine.index_types import define_index
+from sqlvec.engine.vector_index import BuiltIndex
 from sqlvec.planner.plans import BatchTopKPlan
 
 QUERIES, ROWS, DIM = 1000, 2000, 8
@@ -176,4 +178,59 @@ def test_composed_rows_equal_duckdbs(tmp_path: Path) -> None:
     )
     assert composed.columns == by_duckdb.columns
     assert [tuple(row) for row in composed.rows] == [tuple(row) for row in by_duckdb.rows]
+    engine.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "allowed"),
+    [
+        ("category = 1", lambda ids: ids % 10 == 1),  # 10 %: the indexes with an id selector
+        ("category <> 1", lambda ids: ids % 10 != 1),  # 90 %: the indexes, over-fetching
+        ("category = 1 AND id < 400", lambda ids: (ids % 10 == 1) & (ids < 400)),  # 1 %: exact
+    ],
+    ids=["selector", "over-fetch", "exact"],
+)
+def test_filtered_lateral_through_an_index_is_one_batched_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, allowed: Any
+) -> None:
+    engine = Engine(tmp_path)
+    rng = np.random.default_rng(3)
+    docs = rng.standard_normal((4000, DIM)).astype(np.float32)
+    queries = rng.standard_normal((200, DIM)).astype(np.float32)
+    run(engine, f"CREATE TABLE docs (id BIGINT PRIMARY KEY, category INT, embedding vector({DIM}))")
+    engine.insert(
+        "docs", ["id", "category", "embedding"], [[i, i % 10, docs[i]] for i in range(4000)]
+    )
+    engine.create_index("docs", define_index("docs_idx", "embedding", DIM, "hnsw", "l2", {"m": 16}))
+    batched: list[int] = []
+    single: list[int] = []
+    real_many, real_one = BuiltIndex.search_many, BuiltIndex.search
+
+    def counting_many(self: BuiltIndex, queries: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        batched.append(len(queries))
+        return real_many(self, queries, *args, **kwargs)
+
+    def counting_one(self: BuiltIndex, *args: Any, **kwargs: Any) -> Any:
+        single.append(1)
+        return real_one(self, *args, **kwargs)
+
+    monkeypatch.setattr(BuiltIndex, "search_many", counting_many)
+    monkeypatch.setattr(BuiltIndex, "search", counting_one)
+    sql = (
+        "SELECT q.n, r.id FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n) CROSS JOIN "
+        f"LATERAL (SELECT id FROM docs WHERE {where} ORDER BY embedding <-> q.v LIMIT 10) r"
+    )
+    plan = planner.plan(parser.parse_one(sql), engine, [], {})
+    outcome = execute(engine, plan.node, [list(queries)])
+    ids = np.arange(4000)
+    candidates = ids[allowed(ids)]
+    expected_batches = [] if len(candidates) < 0.02 * 4000 else [len(queries)]
+    assert batched == expected_batches
+    assert len(single) <= 2  # only a query whose filtered answer fell short is redone
+    hits = 0
+    for n in range(1, len(queries) + 1):
+        found = [row[1] for row in outcome.rows if row[0] == n]
+        assert len(found) == 10  # never short
+        hits += len(set(found) & set(nearest(docs, queries[n - 1], candidates, 10)))
+    assert hits / (10 * len(queries)) >= 0.95
     engine.close()
