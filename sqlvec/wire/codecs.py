@@ -115,14 +115,19 @@ def _text_value(value: Any) -> bytes:
     return (value if isinstance(value, str) else str(value)).encode()
 
 
+def int_text(value: Any) -> bytes:
+    return b"%d" % value
+
+
+def float8_text_bytes(value: Any) -> bytes:
+    return float8_text(value).encode()
+
+
 _TEXT_ENCODERS: dict[int, ValueEncoder] = {
     BOOL.oid: lambda value: b"t" if value else b"f",
-    INT2.oid: lambda value: b"%d" % value,
-    INT4.oid: lambda value: b"%d" % value,
-    INT8.oid: lambda value: b"%d" % value,
-    OID.oid: lambda value: b"%d" % value,
+    **dict.fromkeys((INT2.oid, INT4.oid, INT8.oid, OID.oid), int_text),
     FLOAT4.oid: lambda value: float4_text(value).encode(),
-    FLOAT8.oid: lambda value: float8_text(value).encode(),
+    FLOAT8.oid: float8_text_bytes,
     VECTOR_OID: lambda value: format_vector(value).encode(),
     HALFVEC_OID: lambda value: format_vector(value).encode(),
     SPARSEVEC_OID: lambda value: sparse.format_sparsevec(value).encode(),

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, SqlvecError, error_fields
 from sqlvec.wire.buffer import INT32, MessageReader, WriteBuffer
 from sqlvec.wire.codecs import ValueEncoder, encoded_row
+from sqlvec.wire.column_text import encoded_column
 from sqlvec.wire.handler import ColumnDesc, TransactionStatus
 
 # Request codes that take the place of a protocol version in an untyped startup packet.
@@ -350,21 +351,24 @@ def _single_column_rows(
 _ROW_HEADER = struct.Struct("!cih")  # DataRow type, message length, field count
 _FIELD_LENGTH = struct.Struct("!i")
 _NULL_FIELD = _FIELD_LENGTH.pack(-1)
+_LENGTH_PREFIXES = [_FIELD_LENGTH.pack(n) for n in range(256)]  # the usual field lengths
 
 
 def _columnwise_rows(rows: Sequence[Sequence[Any]], encoders: Sequence[ValueEncoder]) -> bytes:
     """DataRows encoded a column at a time (one encoder in a tight loop), then framed: 35%
     faster than row by row on a LATERAL batch's 10000 rows of three columns."""
     fields = []
+    prefix = _LENGTH_PREFIXES
     for column, encode in zip(zip(*rows, strict=True), encoders, strict=True):
-        encoded = []
-        for value in column:
-            if value is None:
-                encoded.append(_NULL_FIELD)
-            else:
-                data = encode(value)
-                encoded.append(_FIELD_LENGTH.pack(len(data)) + data)
-        fields.append(encoded)
+        fields.append(
+            [
+                _NULL_FIELD
+                if data is None
+                else (prefix[len(data)] if len(data) < 256 else _FIELD_LENGTH.pack(len(data)))
+                + data
+                for data in encoded_column(encode, column)
+            ]
+        )
     count = len(encoders)
     out = []
     for parts in zip(*fields, strict=True):

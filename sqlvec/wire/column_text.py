@@ -1,0 +1,49 @@
+"""A result column's values encoded all at once, for the common text forms of big results.
+
+A LATERAL batch answers 10000 rows of (query number, id, distance): Python's shortest float
+repr costs 0.35 us a value, so the distances alone took 5 ms. orjson writes the same shortest
+digits (Ryu) for a whole column in one call. Values outside the range where Postgres and
+Python print floats alike in fixed notation, and columns with NULLs, take the per-value path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+
+from sqlvec.wire.codecs import ValueEncoder, float8_text_bytes, int_text
+
+# float8out prints fixed notation for decimal exponents in [-4, 15): there `repr` and Ryu agree.
+_FIXED_LOW, _FIXED_HIGH = 1e-4, 1e15
+
+
+def encoded_column(encode: ValueEncoder, values: Sequence[Any]) -> list[bytes | None]:
+    """Each value through `encode` (None stays None, for NULL), faster for ints and float8."""
+    if encode is float8_text_bytes:
+        texts = _float8_texts(values)
+        if texts is not None:
+            return texts
+    if encode is int_text and None not in values:
+        return [b"%d" % value for value in values]
+    return [None if value is None else encode(value) for value in values]
+
+
+def _float8_texts(values: Sequence[Any]) -> list[bytes | None] | None:
+    """float8out's text of every value, or None when a value needs the per-value path."""
+    try:
+        array = np.asarray(values, dtype=np.float64)  # a NULL becomes NaN: out of range below
+    except (TypeError, ValueError):
+        return None
+    magnitude = np.abs(array)
+    if array.ndim != 1 or not ((magnitude >= _FIXED_LOW) & (magnitude < _FIXED_HIGH)).all():
+        return None
+    texts: list[bytes | None] = list(
+        orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+    )
+    # Ryu, like repr, writes a whole number as `5.0`; Postgres writes `5`.
+    for i in np.flatnonzero(array == np.trunc(array)).tolist():
+        texts[i] = texts[i][:-2]  # type: ignore[index]
+    return texts
