@@ -98,16 +98,26 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
         codes = rows.partition_codes(snapshot.size)
         live = live_positions(np.arange(snapshot.size, dtype=np.int64), deleted, codes, selected)
         return _exact(vectors, live, request)
-    if everything and len(indexed) == 1 and len(indexed[0].positions) == snapshot.size:
+    if rows.deleted_count == 0 and _sole(indexed, selected, everything, snapshot.size):
         return _sole_index(rows, vectors, indexed[0], request)
     return _merged(collection, vectors, deleted, selected, indexed, request)
+
+
+def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, size: int) -> bool:
+    """Whether one indexed segment holds every row searched: all rows of the collection, or
+    the only segment of the one partition searched (a partition key's)."""
+    if len(indexed) != 1:
+        return False
+    if everything:
+        return len(indexed[0].positions) == size
+    return len(selected) == 1 and selected[0].growing.size == 0 and len(selected[0].sealed) == 1
 
 
 def _sole_index(
     rows: CollectionRows, vectors: np.ndarray, segment: Segment, request: SearchRequest
 ) -> SearchResult:
-    """`_merged` where one index covers every row and none is deleted: the common case of a
-    sealed collection, without the bookkeeping of exact parts (none) and row counts."""
+    """`_merged` where one index covers every searched row and none is deleted: the common
+    case of a sealed collection (or partition), without the bookkeeping of exact parts."""
     positions = _segment_candidates(rows, segment, request, None)
     distances = pairwise(vectors[positions], request.query, request.metric)
     keys = np.where(np.isnan(distances), np.inf, distances)
