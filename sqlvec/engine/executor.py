@@ -70,8 +70,9 @@ QUICK_FILTERED_WORK = 2_000_000
 
 
 def is_quick(engine: Engine, node: object) -> bool:
-    """Whether running `node` is cheaper than handing it to a worker thread: a search without
-    a filter whose exact part is small (the rows an index covers cost little)."""
+    """Whether running `node` is cheaper than handing it to a worker thread: a search whose
+    exact part is small (the rows an index covers cost little) and whose WHERE clause, if
+    any, is evaluated in memory over not too many rows."""
     if isinstance(node, ConstantPlan):
         return True  # `SELECT 1`, a pool's health check: values computed in Python
     if not isinstance(node, VectorTopKPlan) or node.query_sql:
