@@ -28,6 +28,12 @@ class AllowedRows:
     _mask: np.ndarray | None = field(default=None, repr=False)
     _ids: IdSet | None = field(default=None, repr=False)
 
+    @property
+    def everything(self) -> bool:
+        """Every live row of the searched partitions is allowed (a WHERE on the partition
+        key): the plain search of those partitions is the same answer, cheaper."""
+        return len(self.positions) > 0 and self.selectivity >= 1.0
+
     def mask(self) -> np.ndarray:
         """True at the allowed positions, over the snapshot's rows."""
         if self._mask is None:

@@ -75,8 +75,7 @@ def _filtered_batch(
     deleted = rows.deleted_mask(snapshot.size)
     selected = collection.selected(request.partitions)
     allowed = allowed_rows(collection, request.candidates, request.partitions, deleted, selected)
-    if len(allowed.positions) and allowed.selectivity >= 1.0:
-        # Every live row of the searched partitions qualifies: the unfiltered batch of them.
+    if allowed.everything:
         return search_batch(collection, replace(request, candidates=None), queries)
     usable = _usable(_indexed_segments(collection, selected, request), request)
     if not usable or allowed.selectivity < EXACT_BELOW_SELECTIVITY:

@@ -79,9 +79,7 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
         allowed = allowed_rows(
             collection, request.candidates, request.partitions, deleted, selected
         )
-        if len(allowed.positions) and allowed.selectivity >= 1.0:
-            # Every live row of the searched partitions qualifies (a WHERE on the partition
-            # key): the plain search of those partitions is the same answer, cheaper.
+        if allowed.everything:
             return search(collection, replace(request, candidates=None))
         return _filtered(collection, vectors, deleted, selected, indexed, allowed, request)
     if not indexed:
