@@ -36,6 +36,7 @@ REFINE_FACTOR = {"ivf_pq": 4, "ivf_sq8": 2, "faiss": 2}
 EXACT_BELOW_SELECTIVITY = 0.02
 OVERFETCH_ABOVE_SELECTIVITY = 0.5
 MAX_FILTERED_EF = 2048
+_NEVER_NAN = frozenset(("l2", "l1", "hamming"))
 FILTERED_EF_EXPONENT = 0.3
 
 
@@ -118,7 +119,11 @@ def _sole_index(
     case of a sealed collection (or partition), without the bookkeeping of exact parts."""
     positions = _segment_candidates(rows, segment, request, None)
     distances = pairwise(vectors[positions], request.query, request.metric)
-    keys = np.where(np.isnan(distances), np.inf, distances)
+    # Sums of non-negative terms are never NaN; cosine (a zero vector) and inner product (an
+    # overflow to inf - inf) can be.
+    keys = distances
+    if request.metric not in _NEVER_NAN:
+        keys = np.where(np.isnan(distances), np.inf, distances)
     order = np.lexsort((positions, keys))[: request.k]
     result = SearchResult(positions[order], distances[order])
     indexed_rows = len(segment.positions)

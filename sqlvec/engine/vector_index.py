@@ -81,6 +81,8 @@ class BuiltIndex:
         selector = included.selector() if included is not None else _excluding(excluded)
         params = self._parameters(settings, k, selector)
         scores, labels = self.index.search(queries, k, params=params)
+        if labels[0, -1] >= 0:  # Faiss pads a short answer with -1 at the end only
+            return scores[0], labels[0]
         found = labels[0] >= 0
         return scores[0][found], labels[0][found]
 
