@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pyarrow as pa
@@ -95,18 +96,22 @@ def _with_unmatched(row_of: list[int], outer_rows: int) -> tuple[list[int], list
     return outer_at, lateral_at
 
 
-_DESCRIBED: dict[tuple[int, str, str], list[OutputColumn]] = {}
+# Per engine (several live in one test process), by catalog version and statement.
+_DESCRIBED: WeakKeyDictionary[Engine, dict[tuple[int, str, str], list[OutputColumn]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _described(engine: Engine, plan: BatchTopKPlan) -> list[OutputColumn]:
     """The statement's columns, asked of DuckDB once per statement and catalog version."""
+    known = _DESCRIBED.setdefault(engine, {})
     key = (engine.catalog_version, plan.outer_describe, plan.final_describe)
-    columns = _DESCRIBED.get(key)
+    columns = known.get(key)
     if columns is None:
         columns = describe_batch(engine, plan)
-        if len(_DESCRIBED) >= 256:
-            _DESCRIBED.clear()
-        _DESCRIBED[key] = columns
+        if len(known) >= 256:
+            known.clear()
+        known[key] = columns
     return columns
 
 

@@ -234,3 +234,25 @@ def test_filtered_lateral_through_an_index_is_one_batched_call(
         hits += len(set(found) & set(nearest(docs, queries[n - 1], candidates, 10)))
     assert hits / (10 * len(queries)) >= 0.95
     engine.close()
+
+
+def test_composed_columns_are_each_engines_own(tmp_path: Path) -> None:
+    """Two engines at the same catalog version, one statement text, different column types:
+    the described columns of one are never the other's."""
+    sql = (
+        "SELECT q.tag, r.id FROM queries q CROSS JOIN LATERAL "
+        "(SELECT id FROM docs ORDER BY embedding <-> q.vec LIMIT 1) r"
+    )
+    types = []
+    for name, tag_type, tag in (("a", "INT", 7), ("b", "TEXT", "seven")):
+        engine = Engine(tmp_path / name)
+        run(engine, "CREATE TABLE docs (id BIGINT PRIMARY KEY, embedding vector(2))")
+        run(engine, f"CREATE TABLE queries (qid BIGINT PRIMARY KEY, tag {tag_type}, vec vector(2))")
+        engine.insert("docs", ["id", "embedding"], [[1, np.zeros(2, np.float32)]])
+        engine.insert("queries", ["qid", "tag", "vec"], [[1, tag, np.ones(2, np.float32)]])
+        node, outcome = run(engine, sql)
+        assert isinstance(node, BatchTopKPlan) and node.direct is not None
+        assert outcome.rows == [(tag, 1)]
+        types.append(outcome.columns[0].type.name)
+        engine.close()
+    assert types == ["int4", "text"]
