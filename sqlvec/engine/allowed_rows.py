@@ -68,9 +68,12 @@ def allowed_rows(
     positions = frozen(live_positions(candidates, deleted, codes, selected))
     share = selectivity(collection, deleted, selected, positions)
     allowed = AllowedRows(candidates, positions, share, len(deleted))
-    # The mask and the ids are made later, if at all: count them in now.
-    nbytes = positions.nbytes * 2 + len(deleted)
-    rows.derived.put(version, key, allowed, nbytes)
+    if not candidates.flags.writeable:
+        # Only a shared (cached, read-only) matching-rows array comes again: one that DuckDB's
+        # ids gave is new every time and would only fill the cache. The mask and the ids are
+        # made later, if at all: counted in now.
+        nbytes = candidates.nbytes + positions.nbytes * 2 + len(deleted)
+        rows.derived.put(version, key, allowed, nbytes)
     return allowed
 
 

@@ -134,3 +134,15 @@ def test_the_cache_is_bounded_by_bytes_and_dropped_at_a_new_version() -> None:
     assert cache.get(1, "huge") is None
     assert cache.get(2, "a") is None  # the rows changed: everything goes
     assert len(cache) == 0
+
+
+def test_a_filter_duckdb_evaluates_does_not_fill_the_cache(engine: Engine) -> None:
+    """DuckDB's ids make a new array each time: nothing there would be found again."""
+    sql = "SELECT id FROM c WHERE t LIKE $2 ORDER BY e <-> $1 LIMIT 5"
+    node = planner.plan(parser.parse_one(sql), engine, [], {}).node
+    assert isinstance(node, VectorTopKPlan) and node.row_filter is None
+    target = np.zeros(DIM, np.float32)
+    for _ in range(3):
+        outcome = execute(engine, node, [target, "1%"], SearchSettings(ef_search=64))
+        assert len(outcome.rows) == 5
+    assert len(engine.collection("c").rows.derived) == 0
