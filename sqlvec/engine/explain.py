@@ -54,9 +54,14 @@ def explain_lines(
         return range_lines(engine, node, params, settings)
     if isinstance(node, BatchTopKPlan):
         outer = engine.run_sql(f"SELECT count(*) FROM ({node.outer.sql})", node.outer.bind(params))
-        lines = [f"Batched Vector Search: {outer.rows[0][0]} queries in one search per segment"]
+        count = outer.rows[0][0]
+        queries = f"{count} quer{'y' if count == 1 else 'ies'}"
+        lines = [f"Batched Vector Search: {queries} in one search per segment"]
         lines += ["  " + line for line in _topk_lines(engine, node.inner, params, settings)]
-        lines.append("  Join: DuckDB, outer rows with their results")
+        if node.direct is not None:
+            lines.append("  Output: each outer row with its results, nearest first (no join)")
+        else:
+            lines.append("  Join: DuckDB, outer rows with their results")
         return lines
     if isinstance(node, DuckPlan):
         return ["DuckDB Query", f"  SQL: {node.query.sql}"]

@@ -23,6 +23,9 @@ STATEMENTS = {
     "partition": "EXPLAIN SELECT id FROM ex_hnsw PARTITION (p1) ORDER BY embedding <=> %s LIMIT 3",
     "lateral": "EXPLAIN SELECT q.id, r.id FROM ex_plain q CROSS JOIN LATERAL "
     "(SELECT id FROM ex_hnsw ORDER BY embedding <-> q.embedding LIMIT 2) r",
+    "lateral_joined": "EXPLAIN SELECT q.id, count(*) FROM ex_plain q CROSS JOIN LATERAL "
+    "(SELECT id FROM ex_hnsw WHERE grp < 5 ORDER BY embedding <-> q.embedding LIMIT 2) r "
+    "GROUP BY q.id",
     "scalar": "EXPLAIN SELECT grp, count(*) FROM ex_hnsw GROUP BY grp",
     "range": "EXPLAIN SELECT id FROM ex_hnsw WHERE embedding <-> %(q)s < 1.5 "
     "AND grp < 5 ORDER BY embedding <-> %(q)s LIMIT 5",
