@@ -16,7 +16,7 @@ import numpy as np
 from sqlvec.engine import cancel
 from sqlvec.engine.allowed_rows import AllowedRows, allowed_rows, live_count
 from sqlvec.engine.collection import Collection, Partition, Segment
-from sqlvec.engine.search import knn_batch, pairwise_many
+from sqlvec.engine.search import distances_from_scores, knn_batch, pairwise_many
 from sqlvec.engine.segment_search import (
     EXACT_BELOW_SELECTIVITY,
     OVERFETCH_ABOVE_SELECTIVITY,
@@ -125,14 +125,20 @@ def _filtered_through_indexes(
     return results
 
 
+# Each query's candidates from one source: positions (-1 where none), and their exact
+# distances where the source computed them (None: computed from the vectors when ranking).
+Block = tuple[np.ndarray, np.ndarray | None]
+
+
 def _exact_block(
     vectors: np.ndarray, exact: np.ndarray, queries: np.ndarray, request: SearchRequest
-) -> list[np.ndarray]:
+) -> list[Block]:
     """The candidate blocks to rank, starting with the exact part's (none when it is empty)."""
-    blocks = [np.full((len(queries), 0), -1, dtype=np.int64)]
+    empty = np.full((len(queries), 0), -1, dtype=np.int64)
+    blocks: list[Block] = [(empty, np.zeros(empty.shape))]
     if len(exact):
         found = knn_batch(vectors[exact], queries, request.k, request.metric)
-        blocks.append(_padded_positions(found, exact))
+        blocks.append(_padded(found, exact))
     return blocks
 
 
@@ -143,41 +149,49 @@ def _index_block(
     queries: np.ndarray,
     size: int,
     allowed: AllowedRows | None,
-) -> np.ndarray:
-    """Each query's candidates from one segment's index, as positions (-1 where none)."""
+) -> Block:
+    """Each query's candidates from one segment's index."""
     cancel.check()  # a batch may span many segments; Faiss itself is not interruptible
     rows = collection.rows
     index = segment.indexes[request.column]
     _check_nprobe(index, request.settings)
     fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
     if allowed is None:
-        ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
+        scores, ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
     elif allowed.selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
         settings = _widened(request.settings, allowed.selectivity, request.k)
         wanted = int(np.ceil(fetch / allowed.selectivity * 1.5))
-        ids = index.search_many(queries, wanted, settings, segment.deleted_ids)
+        scores, ids = index.search_many(queries, wanted, settings, segment.deleted_ids)
     else:
         settings = _widened(request.settings, allowed.selectivity, request.k)
-        ids = index.search_many(queries, fetch, settings, None, allowed.ids(rows.ids()))
+        scores, ids = index.search_many(queries, fetch, settings, None, allowed.ids(rows.ids()))
     positions = rows.lookup(ids.ravel()).reshape(ids.shape)
     positions = np.where((positions >= 0) & (positions < size), positions, -1)
     if allowed is not None:
         positions = np.where(allowed.mask()[np.maximum(positions, 0)], positions, -1)
-    return positions
+    if not index.scores_are_distances(request.metric):
+        return positions, None
+    return positions, distances_from_scores(scores, request.metric)
 
 
 def _ranked(
     vectors: np.ndarray,
-    blocks: list[np.ndarray],
+    blocks: list[Block],
     queries: np.ndarray,
     request: SearchRequest,
     live: int,
 ) -> list[SearchResult]:
     """Every query's candidates in one matrix (-1 where none; each row is in one segment, so
-    no duplicates), ranked by exact distance together, not query by query."""
-    pool = np.hstack(blocks)
+    no duplicates), ranked by exact distance together, not query by query. The distances are
+    the sources' own where all of them computed exact ones (uncompressed vectors), else
+    computed from the vectors."""
+    pool = np.hstack([positions for positions, _ in blocks])
     valid = pool >= 0
-    distances = pairwise_many(vectors, np.where(valid, pool, 0), queries, request.metric)
+    known = [distances for _, distances in blocks]
+    if all(d is not None for d in known):
+        distances = np.hstack(known)  # type: ignore[arg-type]
+    else:
+        distances = pairwise_many(vectors, np.where(valid, pool, 0), queries, request.metric)
     keys = np.where(valid & ~np.isnan(distances), distances, np.inf)
     order = np.lexsort((pool, keys, ~valid), axis=-1)[:, : request.k]
     if order.shape[1] == request.k and np.take_along_axis(valid, order, axis=-1).all():
@@ -193,13 +207,15 @@ def _ranked(
     return results
 
 
-def _padded_positions(
-    found: list[tuple[np.ndarray, np.ndarray]], positions: np.ndarray
-) -> np.ndarray:
-    """Per-query labels into `positions` as one matrix of positions, -1 where fewer."""
+def _padded(found: list[tuple[np.ndarray, np.ndarray]], positions: np.ndarray) -> Block:
+    """Per-query labels into `positions` (and their distances) as one matrix of positions,
+    -1 where fewer."""
     width = max((len(labels) for labels, _ in found), default=0)
     matrix = np.full((len(found), width), -1, dtype=np.int64)
-    for i, (labels, _) in enumerate(found):
-        kept = labels[labels >= 0]
-        matrix[i, : len(kept)] = positions[kept]
-    return matrix
+    distances = np.zeros((len(found), width))
+    for i, (labels, found_distances) in enumerate(found):
+        kept = labels >= 0
+        count = int(kept.sum())
+        matrix[i, :count] = positions[labels[kept]]
+        distances[i, :count] = found_distances[kept]
+    return matrix, distances

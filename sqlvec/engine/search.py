@@ -94,11 +94,11 @@ def knn(
             return _by_full_sort(vectors, query, k, metric, descending)
         return labels[0], 1.0 - np.clip(scores[0].astype(np.float64), -1.0, 1.0)
     scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
-    return labels[0], _from_scores(scores[0], metric)
+    return labels[0], distances_from_scores(scores[0], metric)
 
 
-def _from_scores(scores: np.ndarray, metric: str) -> np.ndarray:
-    """Faiss' scores as pgvector's distances."""
+def distances_from_scores(scores: np.ndarray, metric: str) -> np.ndarray:
+    """Faiss' scores (squared L2, inner product, Hamming) as pgvector's distances."""
     values = scores.astype(np.float64)
     if metric == "l2":
         return np.sqrt(np.maximum(values, 0.0))
@@ -133,7 +133,7 @@ def knn_batch(
             for i, result in enumerate(results)
         ]
     scores, labels = faiss.knn(queries, vectors, k, _FAISS_METRICS[metric])
-    distances = _from_scores(scores, metric)
+    distances = distances_from_scores(scores, metric)
     return [(labels[i], distances[i]) for i in range(len(queries))]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from sqlvec.engine.allowed_rows import AllowedRows, allowed_rows, live_count, live_positions
 from sqlvec.engine.collection import Collection, Partition, Segment
 from sqlvec.engine.rows import CollectionRows
-from sqlvec.engine.search import knn, pairwise
+from sqlvec.engine.search import distances_from_scores, knn, pairwise
 from sqlvec.engine.vector_index import (
     DEFAULT_EF_SEARCH,
     DEFAULT_NPROBE,
@@ -117,8 +117,18 @@ def _sole_index(
 ) -> SearchResult:
     """`_merged` where one index covers every searched row and none is deleted: the common
     case of a sealed collection (or partition), without the bookkeeping of exact parts."""
-    positions = _segment_candidates(rows, segment, request, None)
-    distances = pairwise(vectors[positions], request.query, request.metric)
+    index = segment.indexes[request.column]
+    if index.scores_are_distances(request.metric):
+        # The index's own scores are the exact distances (uncompressed vectors): no re-ranking.
+        _check_nprobe(index, request.settings)
+        scores, ids = index.search(request.query, request.k, request.settings, segment.deleted_ids)
+        positions = rows.lookup(ids)
+        found = positions >= 0  # a row deleted since the search began has no position
+        positions = positions[found]
+        distances = distances_from_scores(scores[found], request.metric)
+    else:
+        positions = _segment_candidates(rows, segment, request, None)
+        distances = pairwise(vectors[positions], request.query, request.metric)
     # Sums of non-negative terms are never NaN; cosine (a zero vector) and inner product (an
     # overflow to inf - inf) can be.
     keys = distances

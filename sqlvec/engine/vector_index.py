@@ -57,6 +57,19 @@ class BuiltIndex:
                 self._plain_params[key] = params
         return params
 
+    def scores_are_distances(self, metric: str) -> bool:
+        """Whether this index's scores are the exact distances for `metric` (float32, as the
+        exact search computes them): uncompressed vectors (`flat`, `ivf_flat`, `hnsw`, `nsg`)
+        under L2 or inner product. Lossy codes, cosine (a zero query vector) and bits are
+        re-ranked from the vectors instead."""
+        definition = self.definition
+        return (
+            metric in ("l2", "ip")
+            and metric == definition.metric
+            and not definition.binary
+            and definition.type in _UNCOMPRESSED
+        )
+
     @property
     def ntotal(self) -> int:
         return int(self.index.ntotal)
@@ -93,20 +106,25 @@ class BuiltIndex:
         settings: SearchSettings,
         excluded: np.ndarray | None,
         included: IdSet | None = None,
-    ) -> np.ndarray:
-        """Ids (-1 where fewer) of the k best rows for each query, in one Faiss call: only
-        `included` ids when given (one selector for every query), never `excluded` ones."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the k best rows for each query (-1 ids where fewer), in one Faiss
+        call: only `included` ids when given (one selector for every query), never
+        `excluded` ones."""
         if self.definition.type == "nsg" or (
             self.definition.binary and self.definition.type == "ivf_flat"
         ):
-            rows = [self.search(q, k, settings, excluded, included)[1] for q in queries]
-            return np.array([np.pad(r, (0, k - len(r)), constant_values=-1) for r in rows])
+            found = [self.search(q, k, settings, excluded, included) for q in queries]
+            return (
+                np.array([np.pad(s, (0, k - len(s))) for s, _ in found]),
+                np.array([np.pad(r, (0, k - len(r)), constant_values=-1) for _, r in found]),
+            )
         data = self._prepared(queries)
         k = min(k, self.ntotal)
         selector = included.selector() if included is not None else _excluding(excluded)
         params = self._parameters(settings, k, selector)
         with batch_threads(len(data)):
-            return self.index.search(data, k, params=params)[1]
+            scores, ids = self.index.search(data, k, params=params)
+        return scores, ids
 
     def range_search(
         self,
@@ -244,6 +262,8 @@ def _excluding(excluded: np.ndarray | None) -> faiss.IDSelector | None:
     selector.referenced = batch  # keep the inner selector alive as long as the outer one
     return selector
 
+
+_UNCOMPRESSED = frozenset(("flat", "ivf_flat", "hnsw", "nsg"))  # vectors stored as they are
 
 # A bitmap over ids costs max_id / 8 bytes and a few microseconds to build; IDSelectorBatch
 # builds a hash set (~60 ns per id). Use the bitmap while it stays small next to the ids.
