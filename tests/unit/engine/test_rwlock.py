@@ -1,0 +1,75 @@
+"""The readers-writer lock: readers share it, a writer has it alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlvec.engine.rwlock import ReadWriteLock
+
+
+def test_readers_share_and_a_writer_waits_for_them() -> None:
+    lock = ReadWriteLock()
+    events: list[str] = []
+    inside = threading.Barrier(2)
+    release = threading.Event()
+
+    def reader() -> None:
+        with lock.reading():
+            inside.wait(timeout=5)  # both readers are in at once
+            release.wait(timeout=5)
+            events.append("reader out")
+
+    def writer() -> None:
+        with lock.writing():
+            events.append("writer in")
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    time.sleep(0.05)
+    writing = threading.Thread(target=writer)
+    writing.start()
+    time.sleep(0.05)
+    assert events == []  # the writer waits while readers hold the lock
+    release.set()
+    for thread in [*readers, writing]:
+        thread.join(timeout=5)
+    assert events == ["reader out", "reader out", "writer in"]
+
+
+def test_a_reader_waits_for_the_writer_and_an_error_releases() -> None:
+    lock = ReadWriteLock()
+    order: list[str] = []
+    writer_in = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with lock.writing():
+            writer_in.set()
+            release.wait(timeout=5)
+            order.append("writer out")
+
+    def reader() -> None:
+        with lock.reading():
+            order.append("reader in")
+
+    writing = threading.Thread(target=writer)
+    writing.start()
+    writer_in.wait(timeout=5)
+    reading = threading.Thread(target=reader)
+    reading.start()
+    time.sleep(0.05)
+    assert order == []
+    release.set()
+    writing.join(timeout=5)
+    reading.join(timeout=5)
+    assert order == ["writer out", "reader in"]
+    try:
+        with lock.reading():
+            raise ValueError("a failed search")
+    except ValueError:
+        pass
+    with lock.writing():  # the failed reader released the lock
+        order.append("writer again")
+    assert order[-1] == "writer again"
