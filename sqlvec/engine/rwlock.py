@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 
@@ -13,13 +14,13 @@ class ReadWriteLock:
         self._writing = False
         # Context managers made once: `with lock.reading():` runs on every search, and a
         # generator-based context manager per call costs more than the lock itself.
-        self._reading = _Reading(self)
-        self._writing_side = _Writing(self)
+        self._reading = _Held(self._acquire_read, self._release_read)
+        self._writing_side = _Held(self._acquire_write, self._release_write)
 
-    def reading(self) -> _Reading:
+    def reading(self) -> _Held:
         return self._reading
 
-    def writing(self) -> _Writing:
+    def writing(self) -> _Held:
         return self._writing_side
 
     def _acquire_read(self) -> None:
@@ -46,12 +47,15 @@ class ReadWriteLock:
             self._condition.notify_all()
 
 
-class _Reading:
-    def __init__(self, lock: ReadWriteLock) -> None:
-        self._lock = lock
+class _Held:
+    """`with` support for one side of the lock, made once per lock."""
+
+    def __init__(self, acquire: Callable[[], None], release: Callable[[], None]) -> None:
+        self._acquire = acquire
+        self._release = release
 
     def __enter__(self) -> None:
-        self._lock._acquire_read()
+        self._acquire()
 
     def __exit__(
         self,
@@ -59,20 +63,4 @@ class _Reading:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._lock._release_read()
-
-
-class _Writing:
-    def __init__(self, lock: ReadWriteLock) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        self._lock._acquire_write()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._lock._release_write()
+        self._release()
