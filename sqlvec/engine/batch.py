@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from sqlvec.engine import cancel
+from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.segment_search import SearchResult
 from sqlvec.engine.topk import search_request
@@ -182,21 +183,25 @@ def _outer_queries(
 ) -> tuple[list[int], np.ndarray]:
     """The outer rows that have a vector, and their vectors as one float32 matrix."""
     array = column.combine_chunks()
+    present = np.flatnonzero(array.is_valid().to_numpy(zero_copy_only=False)).tolist()
+    if not present:
+        return [], np.empty((0, 0), np.float32)
+    spec = _searched_column(engine, inner)
     matrix = _float_matrix(array)
     if matrix is None:  # not a list of floats of one length: value by value, with checks
         vectors = array.to_pylist()
-        present = [i for i, v in enumerate(vectors) if v is not None]
-        if not present:
-            return [], np.empty((0, 0), np.float32)
-        return present, _query_matrix(engine, inner, [vectors[i] for i in present])
-    present = np.flatnonzero(array.is_valid().to_numpy(zero_copy_only=False)).tolist()
-    if not present:
-        return [], matrix
-    spec = engine.spec(inner.collection).column(inner.column)
-    if spec.type.oid not in (VECTOR.oid, HALFVEC.oid):
-        return present, _query_matrix(engine, inner, list(matrix))  # its error, as before
+        return present, _query_matrix(spec, [vectors[i] for i in present])
     check_same_dimensions(spec.dim or matrix.shape[1], matrix.shape[1], spec.type.name)
     return present, matrix
+
+
+def _searched_column(engine: Engine, inner: VectorTopKPlan) -> ColumnSpec:
+    column = engine.spec(inner.collection).column(inner.column)
+    if column.type.oid not in (VECTOR.oid, HALFVEC.oid):
+        raise FeatureNotSupported(
+            f"LATERAL vector searches over {column.type.name} columns are not supported yet"
+        )
+    return column
 
 
 def _float_matrix(array: pa.Array) -> np.ndarray | None:
@@ -219,13 +224,8 @@ def _float_matrix(array: pa.Array) -> np.ndarray | None:
     return np.ascontiguousarray(flat.reshape(len(valid), -1), dtype=np.float32)
 
 
-def _query_matrix(engine: Engine, inner: VectorTopKPlan, vectors: list[Any]) -> np.ndarray:
+def _query_matrix(column: ColumnSpec, vectors: list[Any]) -> np.ndarray:
     """The outer rows' vectors as one float32 matrix, each checked against the column."""
-    column = engine.spec(inner.collection).column(inner.column)
-    if column.type.oid not in (VECTOR.oid, HALFVEC.oid):
-        raise FeatureNotSupported(
-            f"LATERAL vector searches over {column.type.name} columns are not supported yet"
-        )
     kind = kind_of(column.type)
     # Without a declared dimension the first vector sets it (`different vector dimensions`).
     dim = column.dim or len(vectors[0])

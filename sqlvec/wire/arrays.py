@@ -29,7 +29,7 @@ from sqlvec.errors import (
     ProgramLimitExceeded,
     SqlvecError,
 )
-from sqlvec.wire.buffer import decode_utf8
+from sqlvec.wire.buffer import INT32, decode_utf8, field
 
 MAX_DIMENSIONS = 6  # PostgreSQL's MAXDIM
 MAX_ARRAY_SIZE = 0x3FFFFFFF // 8  # PostgreSQL's MaxArraySize: MaxAllocSize / sizeof(Datum)
@@ -66,8 +66,6 @@ _TYPE_NAMES = {
 
 _HEADER = struct.Struct("!iiI")  # ndim, has-null flag, element type OID
 _DIMENSION = struct.Struct("!ii")  # length, lower bound
-_LENGTH = struct.Struct("!i")
-_NULL_LENGTH = _LENGTH.pack(-1)
 _NULL_TEXT = b"NULL"
 
 _SPACE = " \t\n\r\f\v"  # array_isspace(): C's isspace() in the C locale
@@ -187,7 +185,7 @@ class ArrayCodec:
                 raise WrongBinaryLength
             return []
         # Every element, NULL or not, takes at least its 4-byte length.
-        if count * _LENGTH.size > len(data) - offset:
+        if count * INT32.size > len(data) - offset:
             raise _insufficient_data()
         values = self._bulk_decode(data, offset, count)
         if values is None:
@@ -205,15 +203,8 @@ class ArrayCodec:
             records["value"] = flat
             return header + records.tobytes()
         encode = self._element.encode_binary
-        parts = [header]
-        for item in flat:
-            if item is None:
-                parts.append(_NULL_LENGTH)
-            else:
-                data = encode(item)
-                parts.append(_LENGTH.pack(len(data)))
-                parts.append(data)
-        return b"".join(parts)
+        fields = [field(None if item is None else encode(item)) for item in flat]
+        return header + b"".join(fields)
 
     def _bulk_decode(self, data: bytes, offset: int, count: int) -> list[Any] | None:
         """All elements at once with numpy, when they are fixed-size and none is NULL."""
@@ -233,10 +224,10 @@ class ArrayCodec:
         values: list[Any] = []
         end = len(data)
         for number in range(1, count + 1):
-            if offset + _LENGTH.size > end:
+            if offset + INT32.size > end:
                 raise _insufficient_data()
-            (length,) = _LENGTH.unpack_from(data, offset)
-            offset += _LENGTH.size
+            (length,) = INT32.unpack_from(data, offset)
+            offset += INT32.size
             if length == -1:
                 values.append(None)
                 continue

@@ -16,9 +16,21 @@ UINT16 = struct.Struct("!H")
 INT32 = struct.Struct("!i")
 UINT32 = struct.Struct("!I")
 
+NULL_FIELD = INT32.pack(-1)
+_FIELD_PREFIXES = tuple(INT32.pack(size) for size in range(256))  # the usual lengths, made once
+
 MAX_STARTUP_PACKET_LENGTH = 10_000  # PostgreSQL's MAX_STARTUP_PACKET_LENGTH
 DEFAULT_MAX_MESSAGE_LENGTH = 256 * 1024 * 1024
 _LENGTH_FIELD_SIZE = 4
+
+
+def field(data: bytes | None) -> bytes:
+    """One value of a tuple (DataRow, binary COPY) or of a binary array: its int32 length,
+    -1 for NULL, then its bytes."""
+    if data is None:
+        return NULL_FIELD
+    size = len(data)
+    return (_FIELD_PREFIXES[size] if size < 256 else INT32.pack(size)) + data
 
 
 class WriteBuffer:

@@ -47,7 +47,7 @@ from sqlvec.types import (
 )
 from sqlvec.vectors import checked_halfvec, checked_vector, format_vector, parse_vector
 from sqlvec.wire.arrays import ArrayCodec, ElementCodec, WrongBinaryLength
-from sqlvec.wire.buffer import decode_utf8
+from sqlvec.wire.buffer import decode_utf8, field
 from sqlvec.wire.handler import ColumnDesc
 
 TEXT_FORMAT = 0
@@ -77,8 +77,6 @@ def decode_parameter(data: bytes | None, pgtype: PgType, format_code: int, posit
 
 
 _FIELD_COUNT = struct.Struct("!h")
-_FIELD_LENGTH = struct.Struct("!i")
-_NULL_FIELD = _FIELD_LENGTH.pack(-1)
 
 
 def encoded_row(row: Sequence[Any], encoders: Sequence[ValueEncoder]) -> bytes:
@@ -86,12 +84,7 @@ def encoded_row(row: Sequence[Any], encoders: Sequence[ValueEncoder]) -> bytes:
     NULL) and its bytes. The body of a DataRow, and one tuple of a binary COPY."""
     fields = [_FIELD_COUNT.pack(len(encoders))]
     for value, encode in zip(row, encoders, strict=True):
-        if value is None:
-            fields.append(_NULL_FIELD)
-        else:
-            data = encode(value)
-            fields.append(_FIELD_LENGTH.pack(len(data)))
-            fields.append(data)
+        fields.append(field(None if value is None else encode(value)))
     return b"".join(fields)
 
 

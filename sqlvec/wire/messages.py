@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, SqlvecError, error_fields
-from sqlvec.wire.buffer import INT32, MessageReader, WriteBuffer
+from sqlvec.wire.buffer import INT32, MessageReader, WriteBuffer, field
 from sqlvec.wire.codecs import ValueEncoder, encoded_row
 from sqlvec.wire.column_text import encoded_column
 from sqlvec.wire.handler import ColumnDesc, TransactionStatus
@@ -349,26 +349,15 @@ def _single_column_rows(
 
 
 _ROW_HEADER = struct.Struct("!cih")  # DataRow type, message length, field count
-_FIELD_LENGTH = struct.Struct("!i")
-_NULL_FIELD = _FIELD_LENGTH.pack(-1)
-_LENGTH_PREFIXES = [_FIELD_LENGTH.pack(n) for n in range(256)]  # the usual field lengths
 
 
 def _columnwise_rows(rows: Sequence[Sequence[Any]], encoders: Sequence[ValueEncoder]) -> bytes:
     """DataRows encoded a column at a time (one encoder in a tight loop), then framed: 35%
     faster than row by row on a LATERAL batch's 10000 rows of three columns."""
-    fields = []
-    prefix = _LENGTH_PREFIXES
-    for column, encode in zip(zip(*rows, strict=True), encoders, strict=True):
-        fields.append(
-            [
-                _NULL_FIELD
-                if data is None
-                else (prefix[len(data)] if len(data) < 256 else _FIELD_LENGTH.pack(len(data)))
-                + data
-                for data in encoded_column(encode, column)
-            ]
-        )
+    fields = [
+        list(map(field, encoded_column(encode, column)))
+        for column, encode in zip(zip(*rows, strict=True), encoders, strict=True)
+    ]
     count = len(encoders)
     out = []
     for parts in zip(*fields, strict=True):

@@ -203,3 +203,12 @@ def test_startup_packets_are_decoded() -> None:
 def test_startup_parameters_need_their_terminator() -> None:
     with pytest.raises(ProtocolViolation):
         msg.decode_startup_packet(struct.pack("!i", 196608) + cstring("user") + cstring("u"))
+
+
+def test_long_and_null_fields_carry_their_length() -> None:
+    columns = [ColumnDesc("t", TEXT), ColumnDesc("u", TEXT)]
+    encoders = result_encoders(columns, [TEXT_FORMAT, TEXT_FORMAT])
+    long_text = "é" * 200  # 400 bytes: past the lengths made in advance
+    body = b"\x00\x02" + struct.pack("!i", 400) + long_text.encode() + struct.pack("!i", -1)
+    expected = b"D" + struct.pack("!i", len(body) + 4) + body
+    assert written(lambda b: msg.write_data_rows(b, [(long_text, None)], encoders)) == expected
