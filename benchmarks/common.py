@@ -7,8 +7,9 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the same Faiss threading as the server
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import psycopg
@@ -22,6 +23,7 @@ STATS_SQL = (
 )
 
 Row = dict[str, object]
+Query = TypeVar("Query")
 
 
 def vector_text(vector: np.ndarray) -> str:
@@ -55,8 +57,11 @@ def load(conn: psycopg.Connection, data: np.ndarray) -> float:
 
 
 def timed(
-    run_one: Callable[[np.ndarray], list[int]], queries: np.ndarray
+    run_one: Callable[[Query], list[int]], queries: Sequence[Query] | np.ndarray
 ) -> tuple[dict[str, float], list[list[int]]]:
+    """QPS, p50 and p99 of `run_one` over `queries` (10 untimed first), and its answers.
+    Queries sent over the wire are passed in already formatted: the client's own formatting
+    is no part of a server's round trip."""
     latencies, answers = [], []
     for query in queries[:10]:  # warm-up
         run_one(query)

@@ -91,11 +91,13 @@ class Data:
     single: int
     exact: np.ndarray = field(init=False)  # exact top 10 of every query
     filtered_exact: list[list[int]] = field(init=False)  # exact top 10 among query i % 10's rows
+    texts: list[str] = field(init=False)  # the timed queries' text forms, made before any clock
 
     def __post_init__(self) -> None:
         flat = faiss.IndexFlatL2(self.rows.shape[1])
         flat.add(self.rows)
         self.exact = flat.search(self.queries, K)[1]
+        self.texts = [vector_text(query) for query in self.queries[: self.single]]
         self.filtered_exact = [[] for _ in range(self.single)]
         for category in range(CATEGORIES):
             ids = np.flatnonzero(self.categories == category)
@@ -124,9 +126,9 @@ class Target:
     def ef(self, value: int) -> None:
         self.conn.execute(f"SET {self.ef_setting} = {value}")
 
-    def knn(self) -> Callable[[np.ndarray], list[int]]:
-        def one(query: np.ndarray) -> list[int]:
-            rows = self.conn.execute(KNN_SQL, (vector_text(query),), prepare=True).fetchall()
+    def knn(self) -> Callable[[str], list[int]]:
+        def one(query: str) -> list[int]:
+            rows = self.conn.execute(KNN_SQL, (query,), prepare=True).fetchall()
             return [row[0] for row in rows]
 
         return one
@@ -191,7 +193,7 @@ def median_rounds(rounds: list[list[Row]]) -> list[Row]:
 
 def knn_at(target: Target, data: Data, chosen: Row) -> Row:
     """The single kNN line at the ef_search `single_knn` chose, timed again."""
-    queries = data.queries[: data.single]
+    queries = data.texts
     cpu_before = process_cpu_s(target.pid)
     stats, _ = timed(target.knn(), queries)
     cpu = process_cpu_s(target.pid) - cpu_before
@@ -429,7 +431,7 @@ def select_one(target: Target, data: Data) -> Row:
 
 def single_knn(target: Target, data: Data) -> Row:
     """Step ef_search up until recall@10 >= 0.95; the line of the first setting that reaches it."""
-    queries, exact = data.queries[: data.single], data.exact[: data.single]
+    queries, exact = data.texts, data.exact[: data.single]
     steps: list[dict[str, float]] = []
     line: Row = {}
     for ef in EF_STEPS:
@@ -457,7 +459,7 @@ def single_knn(target: Target, data: Data) -> Row:
             break
     target.ef(int(line["ef_search"]))  # type: ignore[call-overload]
     if target.system == "pgvector":
-        line["plan"] = plan(target, KNN_SQL, (vector_text(queries[0]),))
+        line["plan"] = plan(target, KNN_SQL, (queries[0],))
     return line
 
 
@@ -530,11 +532,11 @@ def filtered_partitioned(target: Target, data: Data) -> Row:
 
 def filtered_search(target: Target, data: Data, table: str = "docs") -> Row:
     """Query i searches category i % 10; the first 10 queries warm up first, untimed."""
-    queries = data.queries[: data.single]
+    queries = data.texts
     sql = FILTERED_SQL.format(table=table)
 
     def one(i: int) -> list[int]:
-        params = (i % CATEGORIES, vector_text(queries[i]))
+        params = (i % CATEGORIES, queries[i])
         rows = target.conn.execute(sql, params, prepare=True).fetchall()
         return [row[0] for row in rows]
 
@@ -562,7 +564,7 @@ def filtered_search(target: Target, data: Data, table: str = "docs") -> Row:
         "p99_ms": round(float(np.percentile(ms, 99)), 3),
     }
     if target.system == "pgvector":
-        out["plan"] = plan(target, sql, (0, vector_text(queries[0])))
+        out["plan"] = plan(target, sql, (0, queries[0]))
     return out
 
 

@@ -154,6 +154,29 @@ class Session:
             self._statements[statement] = prepared
         self._portals[portal] = Portal(prepared, params, result_formats)
 
+    def run_pipelined(self, statement: str, params: list[Any]) -> QueryResult | None:
+        """Bind, Execute and Sync in one call: only for a read that runs on the event loop
+        (`is_quick`) outside any transaction block, whose plan is current. Then the portal the
+        steps would make and drop, the implicit block they would not open, and the Sync that
+        would find nothing to commit change nothing, so leaving them out gives what they give."""
+        prepared = self._statements.get(statement)
+        if prepared is None or prepared.plan is None or self._block.transaction is not None:
+            return None
+        if self._block.status != "I" or prepared.catalog_version != self._engine.catalog_version:
+            return None
+        node = prepared.plan.node
+        if not is_quick(self._engine, node):
+            return None
+        settings = self._session.search_settings()
+        scope = self._running.begin(self._session.statement_timeout_ms())
+        try:
+            outcome = scope.run(lambda: execute(self._engine, node, params, settings))
+        finally:
+            self._running.end()
+        if outcome.notices or outcome.parameter_status:
+            return None  # sent the usual way, which runs the statement again
+        return QueryResult(outcome.tag, self._columns(prepared), outcome.rows)
+
     def describe_portal(self, portal: str) -> list[ColumnDesc] | None:
         return self._columns(self._portal(portal).prepared)
 

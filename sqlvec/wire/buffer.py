@@ -113,32 +113,64 @@ class FrameReader:
 
     async def message(self) -> tuple[bytes, bytes] | None:
         """The next message as (type byte, body), or None when the client went away."""
-        header_end = self._position + 1 + _LENGTH_FIELD_SIZE
-        while len(self._data) < header_end:
+        frame = self.buffered()
+        if frame is not None:
+            return frame
+        while len(self._data) < self._position + 1 + _LENGTH_FIELD_SIZE:
             if not await self._read_more():
                 return None
-            header_end = self._position + 1 + _LENGTH_FIELD_SIZE
+        frame = self.buffered()
+        if frame is not None:
+            return frame
+        # A body longer than what is here: read exactly the rest, never a buffer that grows
+        # by concatenation (a COPY chunk or a large Bind would cost quadratic copying).
         data, start = self._data, self._position
-        type_byte = data[start : start + 1]
-        length = INT32.unpack_from(data, start + 1)[0]
+        end = start + 1 + self._checked_length(data, start)
+        head = data[start + 1 + _LENGTH_FIELD_SIZE :]
+        self._data, self._position = b"", 0
+        rest = await _read_exactly(self._reader, end - len(data))
+        if rest is None:
+            return None
+        return data[start : start + 1], head + rest
+
+    def buffered(self) -> tuple[bytes, bytes] | None:
+        """The next message when all of it has been read already (no await: the messages of
+        a pipelined query are taken one after another without a trip through the loop)."""
+        data, start = self._data, self._position
+        header_end = start + 1 + _LENGTH_FIELD_SIZE
+        if len(data) < header_end:
+            return None
+        end = start + 1 + self._checked_length(data, start)
+        if end > len(data):
+            return None
+        self._position = end
+        return data[start : start + 1], data[header_end:end]
+
+    def peek(self, count: int) -> list[tuple[bytes, bytes]]:
+        """Up to `count` of the next messages that have been read whole, left unread."""
+        position = self._position
+        frames: list[tuple[bytes, bytes]] = []
+        try:
+            while len(frames) < count and (frame := self.buffered()) is not None:
+                frames.append(frame)
+        finally:
+            self._position = position
+        return frames
+
+    def skip(self, count: int) -> None:
+        """Consume `count` messages that `peek` returned."""
+        for _ in range(count):
+            self.buffered()
+
+    def _checked_length(self, data: bytes, start: int) -> int:
+        length: int = INT32.unpack_from(data, start + 1)[0]
         if length < _LENGTH_FIELD_SIZE:
             raise ProtocolViolation(f"invalid message length {length}")
         if length > self._max_length:
             raise ProtocolViolation(
                 f"message of {length} bytes exceeds the limit of {self._max_length}"
             )
-        end = start + 1 + length
-        if end <= len(data):
-            self._position = end
-            return type_byte, data[header_end:end]
-        # A body longer than what is here: read exactly the rest, never a buffer that grows
-        # by concatenation (a COPY chunk or a large Bind would cost quadratic copying).
-        head = data[header_end:]
-        self._data, self._position = b"", 0
-        rest = await _read_exactly(self._reader, end - len(data))
-        if rest is None:
-            return None
-        return type_byte, head + rest
+        return length
 
     async def _read_more(self) -> bool:
         try:
@@ -214,7 +246,12 @@ class MessageReader:
             raise ProtocolViolation("invalid message format")
 
     def _unpack(self, layout: struct.Struct) -> int:
-        value: int = layout.unpack(self.raw(layout.size))[0]
+        start = self._position
+        end = start + layout.size
+        if end > len(self._data):
+            raise ProtocolViolation("insufficient data left in message")
+        self._position = end
+        value: int = layout.unpack_from(self._data, start)[0]
         return value
 
 

@@ -100,6 +100,12 @@ class QueryHandler(Protocol):
 
     def describe_portal(self, portal: str) -> list[ColumnDesc] | None: ...
 
+    def run_pipelined(self, statement: str, params: list[Any]) -> QueryResult | None:
+        """Bind `statement` to the unnamed portal, Execute it for all rows and Sync, in one
+        call (see `sqlvec.wire.pipelined`): the result, with no notices, parameter changes or
+        COPY, when this is sure to be what the three steps would give; None to decline. May
+        raise as they would; the wire layer then takes the three steps."""
+
     def portal_result_formats(self, portal: str) -> list[int]: ...
 
     async def execute(self, portal: str, max_rows: int) -> QueryResult:

@@ -11,22 +11,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import suppress
-from typing import Any
 
 from sqlvec.errors import (
     FeatureNotSupported,
     InternalError,
-    InvalidParameterValue,
-    ProtocolError,
     ProtocolViolation,
     SqlvecError,
 )
-from sqlvec.types import PgType
 from sqlvec.wire import messages as msg
+from sqlvec.wire.bind import decode_parameters, result_formats
 from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, FrameReader, WriteBuffer
-from sqlvec.wire.codecs import BINARY_FORMAT, TEXT_FORMAT, decode_parameter, result_encoders
+from sqlvec.wire.codecs import TEXT_FORMAT, result_encoders
 from sqlvec.wire.copy import run_copy
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, QueryResult, Row
+from sqlvec.wire.pipelined import answer_pipelined
 from sqlvec.wire.startup import CancelCallback, receive_startup_message, session_parameters
 
 _log = logging.getLogger("sqlvec.wire")
@@ -115,13 +113,24 @@ class _Connection:
         msg.write_ready_for_query(self._out, self._handler.transaction_status)
 
     async def _serve_messages(self) -> None:
-        while (frame := await self._frames.message()) is not None:
+        frames = self._frames
+        while (frame := frames.buffered() or await frames.message()) is not None:
             type_byte, body = frame
             # Sync ends the skipping; Terminate is honoured even then, as PostgreSQL does.
             if self._skipping_to_sync and type_byte not in (b"S", b"X"):
                 continue
+            if type_byte == b"B" and self._answered_pipelined(body):
+                await self._flush()
+                continue
             if not await self._process(type_byte, body):
                 return
+
+    def _answered_pipelined(self, bind_body: bytes) -> bool:
+        """A Bind with its Describe, Execute and Sync answered in one step (see pipelined)."""
+        try:
+            return answer_pipelined(bind_body, self._frames, self._handler, self._out)
+        except Exception:
+            return False  # the usual way runs it again and reports the error as always
 
     async def _process(self, type_byte: bytes, body: bytes) -> bool:
         """Handle one message; False when the client asked to terminate."""
@@ -149,28 +158,28 @@ class _Connection:
         await self._flush()
 
     async def _dispatch(self, message: msg.FrontendMessage) -> None:
-        match message:
+        match message:  # the messages of a prepared query first: they are most of them
+            case msg.Bind():
+                self._bind(message)
+            case msg.Execute(portal=portal, max_rows=max_rows):
+                await self._execute(portal, max_rows)
+            case msg.Sync():
+                await self._sync()
+            case msg.Describe(kind="P", name=name):
+                self._describe_portal(name)
+            case msg.Describe(kind="S", name=name):
+                self._describe_statement(name)
             case msg.Query(sql=sql):
                 await self._simple_query(sql)
             case msg.Parse(name=name, sql=sql, param_oids=param_oids):
                 await self._handler.parse(name, sql, param_oids)
                 msg.write_parse_complete(self._out)
-            case msg.Bind():
-                self._bind(message)
-            case msg.Describe(kind="S", name=name):
-                self._describe_statement(name)
-            case msg.Describe(kind="P", name=name):
-                self._describe_portal(name)
-            case msg.Execute(portal=portal, max_rows=max_rows):
-                await self._execute(portal, max_rows)
             case msg.Close(kind="S", name=name):
                 self._handler.close_statement(name)
                 msg.write_close_complete(self._out)
             case msg.Close(kind="P", name=name):
                 self._handler.close_portal(name)
                 msg.write_close_complete(self._out)
-            case msg.Sync():
-                await self._sync()
             case msg.Flush():
                 await self._flush()
             case msg.FunctionCall():
@@ -209,15 +218,9 @@ class _Connection:
 
     def _bind(self, bind: msg.Bind) -> None:
         statement = self._handler.describe_statement(bind.statement)
-        params = _decode_parameters(bind, statement.param_types)
-        column_count = len(statement.columns) if statement.columns is not None else 0
-        result_formats = _expand_format_codes(
-            bind.result_formats,
-            column_count,
-            f"bind message has {len(bind.result_formats)} result formats "
-            f"but query has {column_count} columns",
-        )
-        self._handler.bind(bind.portal, bind.statement, params, result_formats)
+        params = decode_parameters(bind, statement.param_types)
+        formats = result_formats(bind, statement)
+        self._handler.bind(bind.portal, bind.statement, params, formats)
         msg.write_bind_complete(self._out)
 
     def _describe_statement(self, name: str) -> None:
@@ -299,40 +302,6 @@ class _Connection:
         if len(self._out):
             self._writer.write(self._out.take())
             await self._writer.drain()
-
-
-def _decode_parameters(bind: msg.Bind, param_types: Sequence[PgType]) -> list[Any]:
-    if len(bind.params) != len(param_types):
-        raise ProtocolError(
-            f"bind message supplies {len(bind.params)} parameters, "
-            f'but prepared statement "{bind.statement}" requires {len(param_types)}'
-        )
-    formats = _expand_format_codes(
-        bind.param_formats,
-        len(bind.params),
-        f"bind message has {len(bind.param_formats)} parameter formats "
-        f"but {len(bind.params)} parameters",
-    )
-    return [
-        decode_parameter(data, pgtype, format_code, position)
-        for position, (data, pgtype, format_code) in enumerate(
-            zip(bind.params, param_types, formats, strict=True), start=1
-        )
-    ]
-
-
-def _expand_format_codes(codes: list[int], count: int, mismatch: str) -> list[int]:
-    """Format codes per value: none means all text, one applies to all, else one per value."""
-    for code in codes:
-        if code not in (TEXT_FORMAT, BINARY_FORMAT):
-            raise InvalidParameterValue(f"unsupported format code: {code}")
-    if not codes:
-        return [TEXT_FORMAT] * count
-    if len(codes) == 1:
-        return codes * count
-    if len(codes) != count:
-        raise ProtocolError(mismatch)
-    return list(codes)
 
 
 def _internal_error(exc: Exception) -> InternalError:

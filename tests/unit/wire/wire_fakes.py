@@ -124,6 +124,9 @@ class FakeHandler:
     def describe_portal(self, portal: str) -> list[ColumnDesc] | None:
         return self._portal(portal).statement.columns
 
+    def run_pipelined(self, statement: str, params: list[Any]) -> QueryResult | None:
+        return None  # every message the usual way: these tests watch each step
+
     def portal_result_formats(self, portal: str) -> list[int]:
         return self._portal(portal).result_formats
 
