@@ -45,7 +45,13 @@ from sqlvec.types import (
     VECTOR_OID,
     PgType,
 )
-from sqlvec.vectors import checked_halfvec, checked_vector, format_vector, parse_vector
+from sqlvec.vectors import (
+    checked_halfvec,
+    checked_vector,
+    format_vector,
+    parse_plain_vector,
+    parse_vector,
+)
 from sqlvec.wire.arrays import ArrayCodec, ElementCodec, WrongBinaryLength
 from sqlvec.wire.buffer import decode_utf8, field
 from sqlvec.wire.handler import ColumnDesc
@@ -237,6 +243,13 @@ def _decode_bool_text(data: bytes) -> bool:
     raise InvalidTextRepresentation(f'invalid input syntax for type boolean: "{text}"')
 
 
+def _decode_vector_text(data: bytes) -> np.ndarray:
+    """A query vector, read in one pass when plainly written (most are: drivers print JSON
+    numbers); `parse_vector` reads every other spelling and words the errors."""
+    vector = parse_plain_vector(data)
+    return vector if vector is not None else parse_vector(decode_utf8(data))
+
+
 _TEXT_DECODERS: dict[int, ValueDecoder] = {
     BOOL.oid: _decode_bool_text,
     INT2.oid: _integer_decoder("smallint", -(2**15), 2**15 - 1),
@@ -245,7 +258,7 @@ _TEXT_DECODERS: dict[int, ValueDecoder] = {
     OID.oid: _decode_oid_text,
     FLOAT4.oid: _float_decoder("real", _round_to_float4),
     FLOAT8.oid: _float_decoder("double precision", float),
-    VECTOR_OID: lambda data: parse_vector(decode_utf8(data)),
+    VECTOR_OID: _decode_vector_text,
     HALFVEC_OID: lambda data: parse_vector(decode_utf8(data), type_name="halfvec"),
     SPARSEVEC_OID: lambda data: sparse.parse_sparsevec(decode_utf8(data)),
     **dict.fromkeys(_BIT_OIDS, lambda data: bits.parse_bits(decode_utf8(data))),

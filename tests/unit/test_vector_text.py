@@ -11,7 +11,18 @@ import numpy as np
 import pytest
 
 from sqlvec.errors import SqlvecError
-from sqlvec.vectors import parse_vector
+from sqlvec.types import PgType
+from sqlvec.vectors import parse_plain_vector, parse_vector
+from sqlvec.wire.codecs import TEXT_FORMAT, VECTOR_OID, decode_parameter
+
+VECTOR = PgType(VECTOR_OID, "vector", -1)
+
+
+def _as_bind_parameter(text: str) -> np.ndarray:
+    """A text-format Bind parameter of type vector: the one-pass reader, else parse_vector."""
+    decoded: np.ndarray = decode_parameter(text.encode(), VECTOR, TEXT_FORMAT, 1)
+    return decoded
+
 
 SPELLINGS = [
     ("[1,2,3]", [1, 2, 3]),
@@ -30,10 +41,43 @@ SPELLINGS = [
 
 @pytest.mark.parametrize(("text", "expected"), SPELLINGS, ids=[t for t, _ in SPELLINGS])
 def test_every_spelling_reads_as_strtof_would(text: str, expected: list[float]) -> None:
-    vector = parse_vector(text)
-    assert vector.dtype == np.float32
-    np.testing.assert_array_equal(vector, np.array(expected, dtype=np.float32))
-    assert list(np.signbit(vector)) == list(np.signbit(np.array(expected, dtype=np.float32)))
+    for vector in (parse_vector(text), _as_bind_parameter(text)):
+        assert vector.dtype == np.float32
+        np.testing.assert_array_equal(vector, np.array(expected, dtype=np.float32))
+        assert list(np.signbit(vector)) == list(np.signbit(np.array(expected, dtype=np.float32)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[-0]",
+        "[1.,2]",
+        "[+1]",
+        "[1e39]",
+        "[1e400]",
+        "[NaN]",
+        "[1,null]",
+        '["1"]',
+        "[[1]]",
+        "[true]",
+        "1,2",
+        "[1,2",
+        "[1][2]",
+        "[]",
+        "[1,,2]",
+        " [1]x",
+        "[1\x002]",
+    ],
+)
+def test_the_one_pass_reader_leaves_the_rest_to_parse_vector(text: str) -> None:
+    """What JSON reads differently from strtof (or not at all), and every error, is left."""
+    assert parse_plain_vector(text.encode()) is None
+
+
+def test_the_one_pass_reader_keeps_signed_zeros() -> None:
+    vector = parse_plain_vector(b"[-0.0, 0.0, 1e-50, -1e-50, 2]")
+    assert vector is not None
+    assert list(np.signbit(vector)) == [True, False, False, True, False]
 
 
 def test_random_vectors_read_back_bit_for_bit() -> None:
@@ -45,6 +89,9 @@ def test_random_vectors_read_back_bit_for_bit() -> None:
             "[" + ",".join(f"{v:.9e}" for v in values.tolist()) + "]",
         ):
             np.testing.assert_array_equal(parse_vector(text), values)
+            plain = parse_plain_vector(text.encode())
+            assert plain is not None
+            np.testing.assert_array_equal(plain, values)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +109,7 @@ def test_random_vectors_read_back_bit_for_bit() -> None:
     ],
 )
 def test_bad_spellings_give_pgvectors_errors(text: str, sqlstate: str) -> None:
-    with pytest.raises(SqlvecError) as caught:
-        parse_vector(text)
-    assert caught.value.sqlstate == sqlstate
+    for parse in (parse_vector, _as_bind_parameter):
+        with pytest.raises(SqlvecError) as caught:
+            parse(text)
+        assert caught.value.sqlstate == sqlstate
