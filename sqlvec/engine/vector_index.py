@@ -245,7 +245,14 @@ def _configure_build(index: faiss.Index, definition: IndexDef) -> None:
         # used by IVF_PQ's searches here.
         faiss.downcast_index(ivf).do_polysemous_training = False
     if definition.type == "hnsw":
-        faiss.downcast_index(index).hnsw.efConstruction = definition.params["ef_construction"]
+        graph = faiss.downcast_index(index)
+        graph.hnsw.efConstruction = definition.params["ef_construction"]
+        # pgvector's graph: a layer-0 node refills its 2m neighbour slots from the candidates
+        # the diversity heuristic pruned (the HNSW paper's keepPrunedConnections), where Faiss
+        # by default leaves them empty. 100k x 128 clustered rows, m 16, ef_construction 64:
+        # recall@10 at ef_search 40 0.933 -> 0.950 for the same time per search; builds take
+        # about twice as long (benchmarks/README.md, vs_pgvector).
+        graph.keep_max_size_level0 = True
     if definition.type == "nsg":
         graph = faiss.downcast_index(index)
         graph.GK = definition.params["knng"]
