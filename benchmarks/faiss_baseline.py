@@ -1,8 +1,9 @@
 """Raw in-process Faiss, built and searched as the server does: the baseline of `index_types`.
 
-The same factory string (from sqlvec's own index definition), the same build settings (k-means
-seed, no polysemous training for IVF_PQ, HNSW's efConstruction, NSG's NN-descent graph), the
-same search parameters, one query at a time. What the server adds on top, re-ranking lossy
+The same factory string (from sqlvec's own index definition), the same build settings
+(`sqlvec.engine.vector_index.configure_build`: k-means seed, no polysemous training for IVF_PQ,
+HNSW's efConstruction and pruned connections kept, NSG's NN-descent graph), the same search
+parameters, one query at a time. What the server adds on top, re-ranking lossy
 codes by exact distance, is measured separately as `faiss_in_process_refine`.
 """
 
@@ -14,7 +15,8 @@ from collections.abc import Callable
 import numpy as np
 
 from sqlvec.engine.faiss_setup import faiss
-from sqlvec.engine.index_types import KMEANS_SEED, IndexDef
+from sqlvec.engine.index_types import IndexDef
+from sqlvec.engine.vector_index import configure_build
 
 Search = Callable[[np.ndarray], list[int]]
 
@@ -23,27 +25,11 @@ def build(definition: IndexDef, data: np.ndarray) -> tuple[faiss.Index, float]:
     """Train and fill the index over `data` (labels are row numbers); seconds taken."""
     started = time.perf_counter()
     index = faiss.index_factory(data.shape[1], definition.factory(data.shape[1]), faiss.METRIC_L2)
-    configure(index, definition)
+    configure_build(index, definition)
     if not index.is_trained:
         index.train(data)
     index.add(data)
     return index, time.perf_counter() - started
-
-
-def configure(index: faiss.Index, definition: IndexDef) -> None:
-    """The build settings sqlvec applies (sqlvec/engine/vector_index.py)."""
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        ivf.cp.seed = KMEANS_SEED
-    if definition.type == "ivf_pq":
-        faiss.downcast_index(ivf).do_polysemous_training = False
-    if definition.type == "hnsw":
-        index.hnsw.efConstruction = definition.params["ef_construction"]
-    if definition.type == "nsg":
-        index.GK = definition.params["knng"]
-        index.build_type = 1  # NN-descent
-        index.nsg.C = definition.params["candidate_pool_size"]
-        index.nsg.L = definition.params["search_length"]
 
 
 def serialized_size(index: faiss.Index) -> int:

@@ -210,7 +210,7 @@ def build(definition: IndexDef, vectors: np.ndarray, ids: np.ndarray) -> BuiltIn
     data = normalize_rows(vectors) if definition.metric == "cosine" else vectors
     data = np.ascontiguousarray(data, dtype=np.float32)
     index = faiss.index_factory(dim, definition.factory(dim), definition.faiss_metric)
-    _configure_build(index, definition)
+    configure_build(index, definition)
     if faiss.try_extract_index_ivf(index) is None:
         index = faiss.IndexIDMap2(index)
     if not index.is_trained:
@@ -236,7 +236,9 @@ def nlist_of(built: BuiltIndex) -> int | None:
     return built.nlist
 
 
-def _configure_build(index: faiss.Index, definition: IndexDef) -> None:
+def configure_build(index: faiss.Index, definition: IndexDef) -> None:
+    """The build settings of an index (before training and adding): also the raw-Faiss
+    baselines' (benchmarks/faiss_baseline.py), so that they measure the same index."""
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
         ivf.cp.seed = KMEANS_SEED
