@@ -18,6 +18,7 @@ from benchmarks.copy_binary import copy_binary
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
 from benchmarks.restart import restart_hnsw
+from benchmarks.transport_floor import transport_floor
 from benchmarks.vs_pgvector import vs_pgvector
 
 
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, Scenario] = {
     "restart_hnsw": Scenario(restart_hnsw, queries=0),  # times one query per restart
     "vs_pgvector": Scenario(vs_pgvector, queries=500),
     "copy_binary": Scenario(copy_binary, queries=0),  # loads only
+    "transport_floor": Scenario(transport_floor, queries=0),  # round trips of a do-nothing server
 }
 # (full, --quick) defaults of the size options.
 SIZES = {

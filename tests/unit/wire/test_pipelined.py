@@ -205,3 +205,14 @@ def test_a_changed_table_is_planned_again(
             other.execute("DROP TABLE other_table")
     assert [t for t, _ in replies] == [b"2", b"T", *[b"D"] * 5, b"C", b"Z"]
     assert taken == [False]  # a plan older than the catalog: the usual way plans it again
+
+
+def test_an_unknown_statement_goes_the_usual_way(client: RawClient, taken: list[bool]) -> None:
+    replies = []
+    for steps in ([bind("", "nope")], [bind("", "nope"), FLUSH]):
+        client.send(*steps, describe(b"P", ""), execute(""), SYNC)
+        replies.append(client.receive_until_ready())
+    assert replies[0] == replies[1]
+    assert [t for t, _ in replies[0]] == [b"E", b"Z"]
+    assert b"26000" in replies[0][0][1]
+    assert taken == []
