@@ -307,7 +307,8 @@ def _including(included: np.ndarray) -> faiss.IDSelector:
     mask = np.zeros(high + 1, dtype=bool)
     mask[ids] = True
     bitmap = np.packbits(mask, bitorder="little")
-    selector = faiss.IDSelectorBitmap(high + 1, faiss.swig_ptr(bitmap))
+    # Faiss' n is the bitmap's size in bytes: ids from n * 8 up are outside it, never members.
+    selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
     selector.referenced = bitmap  # Faiss reads the numpy buffer: keep it alive with the selector
     return selector
 
