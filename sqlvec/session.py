@@ -12,8 +12,9 @@ import functools
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from sqlglot import exp
 
 from sqlvec import parser, planner
 from sqlvec.copy.streams import copy_stream, is_copy
+from sqlvec.engine.cancel import CancelScope
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.executor import Outcome, describe, execute, is_quick
 from sqlvec.errors import (
@@ -168,11 +170,8 @@ class Session:
         if not is_quick(self._engine, node):
             return None
         settings = self._session.search_settings()
-        scope = self._running.begin(self._session.statement_timeout_ms())
-        try:
+        with self._statement_scope() as scope:
             outcome = scope.run(lambda: execute(self._engine, node, params, settings))
-        finally:
-            self._running.end()
         if outcome.notices or outcome.parameter_status:
             return None  # sent the usual way, which runs the statement again
         return QueryResult(outcome.tag, self._columns(prepared), outcome.rows)
@@ -287,22 +286,28 @@ class Session:
         self._block.notices = []
         transaction = await self._block.transaction_for(node)
         settings = self._session.search_settings()
-        scope = self._running.begin(self._session.statement_timeout_ms())
         run: Callable[[], Outcome] = lambda: execute(self._engine, node, params, settings)  # noqa: E731
         if transaction is not None:
             run = functools.partial(self._engine.run_in, transaction, run)
-        work = lambda: scope.run(run)  # noqa: E731
-        try:
+        with self._statement_scope() as scope:
+            work = lambda: scope.run(run)  # noqa: E731
             if is_quick(self._engine, node):
                 # A hop to the worker pool and back costs ~0.1 ms: more than a small search.
                 outcome = work()
             else:
                 outcome = await self._off_loop(work)
-        finally:
-            self._running.end()
         if self._block.notices:
             outcome.notices[:0], self._block.notices = self._block.notices, []
         return outcome
+
+    @contextmanager
+    def _statement_scope(self) -> Iterator[CancelScope]:
+        """The running statement's cancel scope, `statement_timeout` armed; over on exit."""
+        scope = self._running.begin(self._session.statement_timeout_ms())
+        try:
+            yield scope
+        finally:
+            self._running.end()
 
     def _node(self, prepared: Prepared) -> object:
         """The plan node to run: the prepared plan, or inside a transaction block that wrote
