@@ -655,6 +655,7 @@ def summary(data: Data, lines: list[Row]) -> Row:
         # of the round trip excluded): its CPU time per query minus Faiss' own time.
         server = float(knn["server_cpu_per_query_ms"]) - float(faiss_knn["p50_ms"])  # type: ignore[arg-type]
         out["sqlvec_server_cpu_beyond_faiss_ms"] = round(server, 3)
+        out["overhead_goal_met_server_cpu"] = server <= GOALS["overhead_ms"]
     transport = find("canned_server", "select_1")
     if transport is not None:
         # What any server's round trip costs here (client, loopback TCP, waking the other
