@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.engine.filter_indexes import FilterIndexes, Submit
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.rows import CollectionRows, GrowableArray
 from sqlvec.engine.rwlock import ReadWriteLock
@@ -79,6 +80,8 @@ class Collection:
         self.write_lock = threading.RLock()
         # Searches read the row positions that compaction rewrites.
         self.layout_lock = ReadWriteLock()
+        self.filter_indexes = FilterIndexes()
+        self.background: Submit | None = None  # the engine's builder thread, for filter indexes
 
     @property
     def segment_rows(self) -> int:
@@ -162,6 +165,7 @@ class Collection:
     def rebuild_layout(self, rows: CollectionRows, moved: np.ndarray) -> None:
         """After compaction: the same segments over the new positions of their live rows."""
         self.rows = rows
+        self.filter_indexes = FilterIndexes()  # built over the old positions
         for partition in self.partitions.values():
             growing = moved[partition.growing.view()]
             partition.growing = GrowableArray(np.int64)

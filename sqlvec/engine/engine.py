@@ -128,6 +128,7 @@ class Engine(BlockWrites):
                 raise DuplicateTable(f'relation "{spec.name}" already exists')
             self.store.create_collection(spec)
             collection = Collection(spec, 1)
+            collection.background = self.builder.submit
             collection.add_partition(DEFAULT_PARTITION, 0)
             for code, tag in enumerate(key_partition_names(spec) if key_column(spec) else [], 1):
                 self.store.add_partition(spec.name, tag, code)
@@ -467,6 +468,7 @@ class Engine(BlockWrites):
 
     def _load_rows(self, spec: CollectionSpec, next_id: int) -> Collection:
         collection = Collection(spec, next_id)
+        collection.background = self.builder.submit
         for tag, code in self.store.partitions(spec.name):
             collection.add_partition(tag, code)
         table = self.store.load_rows(spec, [select_expression(c) for c in spec.columns])

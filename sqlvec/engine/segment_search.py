@@ -14,6 +14,9 @@ import numpy as np
 
 from sqlvec.engine.allowed_rows import AllowedRows, allowed_rows, live_count, live_positions
 from sqlvec.engine.collection import Collection, Partition, Segment
+from sqlvec.engine.filter_indexes import FilterBuild, Submit
+from sqlvec.engine.filter_indexes import budget as filter_index_budget
+from sqlvec.engine.filter_indexes import wanted as filter_index_wanted
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.search import distances_from_scores, knn, pairwise
 from sqlvec.engine.vector_index import (
@@ -195,6 +198,10 @@ def _filtered(
     if len(result.positions) < min(request.k, len(allowed.positions)):
         result = _exact(vectors, allowed.positions, request)
         strategy += ", widened to exact"
+    elif strategy == "ann with id selector" and _through_filter_indexes(
+        collection, usable, request, allowed
+    ):
+        strategy += ", through the filter's own indexes"
     result.strategy = f"{strategy} (selectivity {selectivity:.3f})"
     return result
 
@@ -221,7 +228,7 @@ def _merged(
     found[0] = exact[found[0]]
     reached_by_index = 0
     for segment in indexed:
-        positions = _segment_candidates(rows, segment, request, allowed)
+        positions = _segment_candidates(rows, segment, request, allowed, collection)
         positions = positions[positions < len(deleted)]
         reached_by_index += len(positions)
         found.append(positions)
@@ -242,8 +249,10 @@ def _segment_candidates(
     segment: Segment,
     request: SearchRequest,
     allowed: AllowedRows | None,
+    collection: Collection | None = None,
 ) -> np.ndarray:
-    """Positions of a segment's best rows by its index, restricted to the `allowed` rows."""
+    """Positions of a segment's best rows by its index, restricted to the `allowed` rows
+    (through the filter's own index of the segment when it has one: filter_indexes)."""
     index = segment.indexes[request.column]
     _check_nprobe(index, request.settings)
     fetch = request.k * REFINE_FACTOR.get(index.definition.type, 1)
@@ -257,9 +266,54 @@ def _segment_candidates(
         _, ids = index.search(request.query, wanted, settings, segment.deleted_ids)
         positions = rows.positions_of(ids)
         return positions[allowed.mask()[positions]]
+    own = _filter_index(collection, segment, request, allowed) if collection else None
+    if own is not None:
+        _, ids = own.search(request.query, fetch, request.settings, None)
+        return rows.positions_of(ids.tolist())
     # Ids of other segments in the selector are harmless: this index holds none of them.
     _, ids = index.search(request.query, fetch, settings, None, allowed.ids(rows.ids()))
     return rows.positions_of(ids.tolist())
+
+
+def _filter_index(
+    collection: Collection, segment: Segment, request: SearchRequest, allowed: AllowedRows
+) -> BuiltIndex | None:
+    """The index over the segment's rows that this filter allows, when one is ready; else
+    the use is counted, and the index is built once the filter has come back often."""
+    if allowed.candidates.flags.writeable or collection.background is None:
+        return None  # a filter DuckDB evaluated: new rows each time, nothing comes back
+    filters, rows, column = collection.filter_indexes, collection.rows, request.column
+    found = filters.find(rows.version, segment, column, allowed.candidates)
+    if found is None:
+        submit = collection.background
+        make = lambda: _filter_build(rows, segment, column, allowed, submit)  # noqa: E731
+        filters.count_use(rows.version, segment, column, allowed.candidates, make)
+    return found
+
+
+def _through_filter_indexes(
+    collection: Collection, segments: list[Segment], request: SearchRequest, allowed: AllowedRows
+) -> bool:
+    """Whether every segment was searched through an index of the filter's rows."""
+    version = collection.rows.version
+    filters = collection.filter_indexes
+    return all(
+        filters.find(version, s, request.column, allowed.candidates) is not None for s in segments
+    )
+
+
+def _filter_build(
+    rows: CollectionRows, segment: Segment, column: str, allowed: AllowedRows, submit: Submit
+) -> FilterBuild | None:
+    definition = segment.indexes[column].definition
+    in_segment = segment.positions[segment.positions < allowed.size]
+    in_segment = in_segment[allowed.mask()[in_segment]]
+    if not filter_index_wanted(definition, len(in_segment)):
+        return None
+    vectors = rows.snapshot().vectors[column]
+    ids = np.ascontiguousarray(rows.ids()[in_segment])
+    budget = filter_index_budget(vectors)
+    return FilterBuild(allowed.candidates, definition, vectors, in_segment, ids, budget, submit)
 
 
 def _widened(settings: SearchSettings, selectivity: float, k: int) -> SearchSettings:

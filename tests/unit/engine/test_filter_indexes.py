@@ -1,0 +1,93 @@
+"""A filter that comes back gets its own index per segment (engine/filter_indexes.py): after
+BUILD_AFTER_USES searches, built on the builder thread, used from then on, and gone with the
+first write. Results stay within the filter, k of them, at recall >= 0.95."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sqlvec.engine import filter_indexes
+from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
+from sqlvec.engine.derived_cache import frozen
+from sqlvec.engine.engine import Engine
+from sqlvec.engine.index_types import define_index
+from sqlvec.engine.segment_search import SearchRequest
+from sqlvec.engine.vector_index import SearchSettings
+from sqlvec.types import INT8, VECTOR
+
+DIM, ROWS, K = 16, 20_000, 10
+OWN = "through the filter's own indexes"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = Engine(tmp_path)
+    columns = (
+        ColumnSpec("id", INT8, primary_key=True, not_null=True),
+        ColumnSpec("e", VECTOR, dim=DIM, not_null=True),
+    )
+    engine.create_collection(CollectionSpec("f", columns, "l2", {"segment_rows": ROWS // 2}))
+    vectors = np.random.default_rng(1).standard_normal((ROWS, DIM)).astype(np.float32)
+    for start in range(0, ROWS, 5000):
+        rows = [[i, vectors[i]] for i in range(start, start + 5000)]
+        engine.insert("f", ["id", "e"], rows)
+    engine.create_index("f", define_index("f_e_idx", "e", DIM, "hnsw", "l2", {}))
+    engine.wait_for_builds()
+    yield engine
+    engine.close()
+
+
+def _allowed(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """20 % of the ids, and their positions as the row filter's cache hands them out (the
+    same read-only array each time)."""
+    ids = np.sort(np.random.default_rng(2).choice(ROWS, ROWS // 5, replace=False))
+    return ids, frozen(engine.positions_of("f", ids.tolist()))
+
+
+def _search(engine: Engine, query: np.ndarray, candidates: np.ndarray) -> tuple[list[int], str]:
+    settings = SearchSettings(ef_search=40)
+    request = SearchRequest("e", query, K, "l2", candidates=candidates, settings=settings)
+    result = engine.search("f", request)
+    return engine.take("f", result.positions, "id"), result.strategy
+
+
+def test_a_repeated_filter_gets_its_own_indexes(engine: Engine) -> None:
+    ids, candidates = _allowed(engine)
+    queries = np.random.default_rng(3).standard_normal((60, DIM)).astype(np.float32)
+    for query in queries[: filter_indexes.BUILD_AFTER_USES]:
+        _, strategy = _search(engine, query, candidates)
+        assert strategy.startswith("ann with id selector") and OWN not in strategy
+    engine.wait_for_builds()
+    vectors = engine.collection("f").rows.snapshot().vectors["e"]
+    hits = 0
+    for query in queries[filter_indexes.BUILD_AFTER_USES :]:
+        found, strategy = _search(engine, query, candidates)
+        assert OWN in strategy
+        assert len(found) == K and set(found) <= set(ids.tolist())
+        distances = np.linalg.norm(vectors[candidates] - query, axis=1)
+        hits += len(set(found) & set(ids[np.argsort(distances)[:K]].tolist()))
+    assert hits / (K * (len(queries) - filter_indexes.BUILD_AFTER_USES)) >= 0.95
+
+
+def test_a_write_drops_them(engine: Engine) -> None:
+    _, candidates = _allowed(engine)
+    query = np.zeros(DIM, dtype=np.float32)
+    for _ in range(filter_indexes.BUILD_AFTER_USES):
+        _search(engine, query, candidates)
+    engine.wait_for_builds()
+    assert OWN in _search(engine, query, candidates)[1]
+    engine.insert("f", ["id", "e"], [[ROWS, np.ones(DIM, dtype=np.float32)]])
+    assert OWN not in _search(engine, query, candidates)[1]
+
+
+def test_a_filter_seen_once_builds_nothing(engine: Engine) -> None:
+    _, candidates = _allowed(engine)
+    query = np.zeros(DIM, dtype=np.float32)
+    for _ in range(filter_indexes.BUILD_AFTER_USES - 1):
+        _search(engine, query, candidates)
+    engine.wait_for_builds()
+    assert OWN not in _search(engine, query, candidates)[1]
