@@ -54,6 +54,7 @@ EF_STEPS = (10, 20, 30, 35, 40, 45, 50, 56, 64, 72, 80, 90, 100, 110, 120, 150, 
 RECALL_GOAL = 0.95
 LATERAL_QUERIES = 1000
 LATERAL_REPEATS = 3
+WARM_UP_S = 15  # repeated filters before the steady-state filtered measure, per system
 CATEGORIES = 10
 CLUSTERS = 100
 SPREAD = 0.35  # within-cluster standard deviation; the centres are N(0, 1)
@@ -175,6 +176,7 @@ def alternating(targets: list[Target], data: Data, chosen: dict[str, Row]) -> li
         lambda target, data: [lateral(target, data)],
         filtered,
         lambda target, data: [filtered_partitioned(target, data)],
+        lambda target, data: [filtered_after_warm_up(target, data)],
     ]
     lines: list[Row] = []
     for measure in measures:
@@ -525,6 +527,25 @@ def filtered(target: Target, data: Data) -> list[Row]:
     return lines
 
 
+def filtered_after_warm_up(target: Target, data: Data) -> Row:
+    """The filtered search again after WARM_UP_S of the same queries, untimed, on each system
+    (once, before its first round): a steady state of a workload whose filters repeat, where
+    sqlvec has built the filter's own indexes (engine/filter_indexes.py) in the background."""
+    line: Row = {**data.base(), "system": target.system, "measure": "filtered_10pct"}
+    line["warm_up_s"] = WARM_UP_S
+    if target.system == "pgvector":
+        target.conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        line["iterative_scan"] = "relaxed_order"
+    if not target.info.get("warmed_up"):
+        sql = FILTERED_SQL.format(table="docs")
+        deadline = time.monotonic() + WARM_UP_S
+        while time.monotonic() < deadline:
+            for i in range(0, len(data.texts), 10):
+                target.conn.execute(sql, (i % CATEGORIES, data.texts[i]), prepare=True).fetchall()
+        target.info["warmed_up"] = True
+    return {**line, **filtered_search(target, data)}
+
+
 def filtered_partitioned(target: Target, data: Data) -> Row:
     """The filtered search over the table partitioned by category (vs_pgvector_partitioned)."""
     layout = "partition_key" if target.system == "sqlvec" else "partition_by_list"
@@ -673,9 +694,11 @@ def summary(data: Data, lines: list[Row]) -> Row:
     pg_floor = find("pgvector", "select_1")
     assert pg_floor is not None
     out["pgvector_select_1_p50_ms"] = pg_floor["p50_ms"]
-    filtered_pg = find("pgvector", "filtered_10pct", iterative_scan="relaxed_order")
+    filtered_pg = find(
+        "pgvector", "filtered_10pct", iterative_scan="relaxed_order", layout=None, warm_up_s=None
+    )
     filtered_pg = filtered_pg or find("pgvector", "filtered_10pct")
-    sqlvec_filtered = find("sqlvec", "filtered_10pct", layout=None)
+    sqlvec_filtered = find("sqlvec", "filtered_10pct", layout=None, warm_up_s=None)
     ratios = {
         "single_qps": ratio(knn, pg_knn),
         "lateral_qps": ratio(find("sqlvec", "lateral_1000"), find("pgvector", "lateral_1000")),
@@ -687,6 +710,10 @@ def summary(data: Data, lines: list[Row]) -> Row:
         out[f"ratio_{name}_goal_met"] = value is not None and value >= GOALS[name]
     # What the same comparison gives with each system's partitioned layout, and the ceiling on
     # the LATERAL ratio: pgvector's statement time over raw Faiss' one batched call.
+    out["ratio_filtered_qps_after_warm_up"] = ratio(
+        find("sqlvec", "filtered_10pct", warm_up_s=WARM_UP_S),
+        find("pgvector", "filtered_10pct", warm_up_s=WARM_UP_S),
+    )
     sqlvec_pk = find("sqlvec", "filtered_10pct", layout="partition_key")
     out["ratio_filtered_qps_partition_key_vs_pgvector_iterative"] = ratio(sqlvec_pk, filtered_pg)
     out["ratio_filtered_qps_partition_key_vs_pgvector_partitioned"] = ratio(
