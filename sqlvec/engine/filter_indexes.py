@@ -34,8 +34,9 @@ if TYPE_CHECKING:  # collection.py holds a FilterIndexes
 BUILD_AFTER_USES = 8  # searches of a segment with one filter before its filter index is built
 MIN_ROWS = 1000  # fewer allowed rows in a segment: the selector search is cheap enough
 # What the filter indexes of a collection may hold: this share of its vectors' bytes (but at
-# least MIN_BUDGET). A 10 % filter's index holds a tenth of the vectors plus its graph.
-BUDGET_SHARE = 1.0
+# least MIN_BUDGET). The indexes of every value of one column (ten 10 % filters) hold all the
+# vectors once more, plus ids and graphs: 1.1x (384-d) to 1.3x (128-d) of them.
+BUDGET_SHARE = 1.5
 MIN_BUDGET = 64 * 1024 * 1024
 _MAX_USE_COUNTS = 4096  # distinct (filter, segment) pairs counted before the counts start over
 
@@ -59,7 +60,8 @@ class FilterIndexes:
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._uses: dict[Key, int] = {}
         self._building: set[Key] = set()
-        self._declined: set[Key] = set()  # too few rows, or a kind of index not worth it
+        # Too few rows, a kind of index not worth it, or dropped for room in this version.
+        self._declined: set[Key] = set()
         self._bytes = 0
 
     def find(
@@ -116,8 +118,10 @@ class FilterIndexes:
             if version != self._version or nbytes > build.budget:
                 return  # the rows changed while it was built (its filter is gone), or too big
             while self._entries and self._bytes + nbytes > build.budget:
-                _, dropped = self._entries.popitem(last=False)
+                dropped_key, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.nbytes
+                # Not built again in this version: filters taking turns would rebuild forever.
+                self._declined.add(dropped_key)
             self._entries[key] = _Entry(build.candidates, index, nbytes)
             self._bytes += nbytes
 

@@ -4,7 +4,7 @@ first write. Results stay within the filter, k of them, at recall >= 0.95."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import pytest
 
 from sqlvec.engine import filter_indexes
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
+from sqlvec.engine.collection import Segment
 from sqlvec.engine.derived_cache import frozen
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.index_types import define_index
@@ -91,3 +92,31 @@ def test_a_filter_seen_once_builds_nothing(engine: Engine) -> None:
         _search(engine, query, candidates)
     engine.wait_for_builds()
     assert OWN not in _search(engine, query, candidates)[1]
+
+
+def test_the_budget_drops_the_oldest_and_does_not_rebuild_it() -> None:
+    store = filter_indexes.FilterIndexes()
+    vectors = np.random.default_rng(4).standard_normal((4000, DIM)).astype(np.float32)
+    definition = define_index("i", "e", DIM, "hnsw", "l2", {"m": 8, "ef_construction": 16})
+    segment = Segment(1, "_default", np.arange(4000), np.arange(4000))
+    jobs: list[Callable[[], None]] = []
+    one_index = 2000 * (DIM * 4 + 8 + 2 * 8 * 4)
+    filters = [frozen(np.arange(i * 2000, (i + 1) * 2000)) for i in range(2)]
+
+    def use(candidates: np.ndarray) -> None:
+        positions = np.array(candidates)
+        build = filter_indexes.FilterBuild(
+            candidates, definition, vectors, positions, positions, one_index, jobs.append
+        )
+        store.count_use(1, segment, "e", candidates, lambda: build)
+
+    for candidates in filters:  # each comes back often enough: built, the second evicts the first
+        for _ in range(filter_indexes.BUILD_AFTER_USES):
+            use(candidates)
+        while jobs:
+            jobs.pop()()
+    assert store.find(1, segment, "e", filters[0]) is None
+    assert store.find(1, segment, "e", filters[1]) is not None
+    for _ in range(filter_indexes.BUILD_AFTER_USES):
+        use(filters[0])
+    assert jobs == []  # dropped for room: not built again in this version
