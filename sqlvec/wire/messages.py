@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sqlvec.errors import Notice, ProtocolError, ProtocolViolation, SqlvecError, error_fields
 from sqlvec.wire.buffer import INT32, MessageReader, WriteBuffer, field
-from sqlvec.wire.codecs import ValueEncoder, encoded_row
+from sqlvec.wire.codecs import TEXT_FORMAT, ValueEncoder, encoded_row
 from sqlvec.wire.column_text import encoded_column
 from sqlvec.wire.handler import ColumnDesc, TransactionStatus
 
@@ -291,6 +291,17 @@ def write_row_description(
         buf.write_int32(column.typmod)
         buf.write_int16(format_code)
     buf.end_message()
+
+
+def write_description(
+    buf: WriteBuffer, columns: Sequence[ColumnDesc] | None, formats: Sequence[int] | None
+) -> None:
+    """What Describe answers about rows: RowDescription (text format unless `formats` are
+    given), or NoData for a statement that returns none."""
+    if columns is None:
+        write_no_data(buf)
+    else:
+        write_row_description(buf, columns, formats or [TEXT_FORMAT] * len(columns))
 
 
 def write_data_row(buf: WriteBuffer, row: Sequence[Any], encoders: Sequence[ValueEncoder]) -> None:

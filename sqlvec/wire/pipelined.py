@@ -48,10 +48,7 @@ def answer_pipelined(
     reply = WriteBuffer()
     msg.write_bind_complete(reply)
     if following == 3:  # with Describe
-        if result.columns is None:
-            msg.write_no_data(reply)
-        else:
-            msg.write_row_description(reply, result.columns, formats)
+        msg.write_description(reply, result.columns, formats)
     if result.rows:
         assert result.columns is not None, "a result with rows needs columns"
         msg.write_data_rows(reply, result.rows, result_encoders(result.columns, formats))

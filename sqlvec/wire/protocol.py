@@ -226,21 +226,12 @@ class _Connection:
     def _describe_statement(self, name: str) -> None:
         statement = self._handler.describe_statement(name)
         msg.write_parameter_description(self._out, [t.oid for t in statement.param_types])
-        self._write_row_description(statement.columns, None)
+        msg.write_description(self._out, statement.columns, None)
 
     def _describe_portal(self, name: str) -> None:
         columns = self._handler.describe_portal(name)
         formats = self._handler.portal_result_formats(name) if columns is not None else None
-        self._write_row_description(columns, formats)
-
-    def _write_row_description(
-        self, columns: Sequence[ColumnDesc] | None, formats: Sequence[int] | None
-    ) -> None:
-        """RowDescription, or NoData for a statement without rows; text format unless given."""
-        if columns is None:
-            msg.write_no_data(self._out)
-        else:
-            msg.write_row_description(self._out, columns, formats or [TEXT_FORMAT] * len(columns))
+        msg.write_description(self._out, columns, formats)
 
     async def _execute(self, portal: str, max_rows: int) -> None:
         result = await self._handler.execute(portal, max_rows)

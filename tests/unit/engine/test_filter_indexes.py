@@ -120,3 +120,18 @@ def test_the_budget_drops_the_oldest_and_does_not_rebuild_it() -> None:
     for _ in range(filter_indexes.BUILD_AFTER_USES):
         use(filters[0])
     assert jobs == []  # dropped for room: not built again in this version
+
+
+def test_a_filter_duckdb_evaluated_builds_nothing(engine: Engine) -> None:
+    """A filter whose matching rows come new each time (DuckDB's ids, a writable array) is
+    never counted: nothing of it comes back to reuse."""
+    ids, _ = _allowed(engine)
+    query = np.zeros(DIM, dtype=np.float32)
+    for _ in range(2 * filter_indexes.BUILD_AFTER_USES):
+        fresh = engine.positions_of("f", ids.tolist())
+        assert fresh.flags.writeable
+        _search(engine, query, fresh)
+    engine.wait_for_builds()
+    assert OWN not in _search(engine, query, engine.positions_of("f", ids.tolist()))[1]
+    store = engine.collection("f").filter_indexes
+    assert len(store._entries) == 0 and len(store._uses) == 0  # not even counted
