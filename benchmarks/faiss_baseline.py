@@ -2,7 +2,8 @@
 
 The same factory string (from sqlvec's own index definition), the same build settings
 (`sqlvec.engine.vector_index.configure_build`: k-means seed, no polysemous training for IVF_PQ,
-HNSW's efConstruction and pruned connections kept, NSG's NN-descent graph), the same search
+HNSW's efConstruction and pruned connections kept, NSG's NN-descent graph), the same layout
+(HNSW graphs breadth first, `sqlvec.engine.graph_order`), the same search
 parameters, one query at a time. What the server adds on top, re-ranking lossy
 codes by exact distance, is measured separately as `faiss_in_process_refine`.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sqlvec.engine.faiss_setup import faiss
+from sqlvec.engine.graph_order import lay_out_breadth_first
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.vector_index import configure_build
 
@@ -28,7 +30,12 @@ def build(definition: IndexDef, data: np.ndarray) -> tuple[faiss.Index, float]:
     configure_build(index, definition)
     if not index.is_trained:
         index.train(data)
-    index.add(data)
+    if definition.type == "hnsw":
+        index = faiss.IndexIDMap2(index)
+        index.add_with_ids(data, np.arange(len(data), dtype=np.int64))
+        lay_out_breadth_first(index)
+    else:
+        index.add(data)
     return index, time.perf_counter() - started
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from sqlvec.engine.faiss_setup import batch_threads, faiss
+from sqlvec.engine.graph_order import lay_out_breadth_first
 from sqlvec.engine.index_types import KMEANS_SEED, IndexDef
 from sqlvec.engine.rows import normalize_rows
 
@@ -216,6 +217,8 @@ def build(definition: IndexDef, vectors: np.ndarray, ids: np.ndarray) -> BuiltIn
     if not index.is_trained:
         index.train(data)
     index.add_with_ids(data, np.ascontiguousarray(ids, dtype=np.int64))
+    if definition.type == "hnsw":
+        lay_out_breadth_first(index)
     return BuiltIndex(definition, index)
 
 
