@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from benchmarks.common import Row
 from benchmarks.copy_binary import copy_binary
+from benchmarks.hnsw_layout import hnsw_layout
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
 from benchmarks.restart import restart_hnsw
@@ -35,6 +36,7 @@ SCENARIOS: dict[str, Scenario] = {
     "vs_pgvector": Scenario(vs_pgvector, queries=500),
     "copy_binary": Scenario(copy_binary, queries=0),  # loads only
     "transport_floor": Scenario(transport_floor, queries=0),  # round trips of a do-nothing server
+    "hnsw_layout": Scenario(hnsw_layout, queries=1000),  # in-process: no server
 }
 # (full, --quick) defaults of the size options.
 SIZES = {
