@@ -105,6 +105,22 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
     return _merged(collection, vectors, deleted, selected, indexed, request)
 
 
+def _sole_filter_index(
+    collection: Collection, indexed: list[Segment], allowed: AllowedRows, request: SearchRequest
+) -> BuiltIndex | None:
+    """The filter's own index (filter_indexes) when it covers every row the filter allows: one
+    indexed segment holds all rows, none deleted, and the index is ready (never counted as a
+    use here: the usual way counts it)."""
+    rows = collection.rows
+    if request.partitions is not None or rows.deleted_count != 0 or len(indexed) != 1:
+        return None
+    segment = indexed[0]
+    if len(segment.positions) != allowed.size:
+        return None
+    own = collection.filter_indexes.find(rows.version, segment, request.column, allowed.candidates)
+    return own if own is not None and own.scores_are_distances(request.metric) else None
+
+
 def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, size: int) -> bool:
     """Whether one indexed segment holds every row searched: all rows of the collection, or
     the only segment of the one partition searched (a partition key's)."""
@@ -116,15 +132,22 @@ def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, s
 
 
 def _sole_index(
-    rows: CollectionRows, vectors: np.ndarray, segment: Segment, request: SearchRequest
+    rows: CollectionRows,
+    vectors: np.ndarray,
+    segment: Segment,
+    request: SearchRequest,
+    own: BuiltIndex | None = None,
 ) -> SearchResult:
     """`_merged` where one index covers every searched row and none is deleted: the common
-    case of a sealed collection (or partition), without the bookkeeping of exact parts."""
-    index = segment.indexes[request.column]
+    case of a sealed collection (or partition), without the bookkeeping of exact parts. `own`:
+    a filter's own index of the segment (its rows are all the filter allows, its scores
+    distances), searched instead of the segment's."""
+    index = own or segment.indexes[request.column]
     if index.scores_are_distances(request.metric):
         # The index's own scores are the exact distances (uncompressed vectors): no re-ranking.
         _check_nprobe(index, request.settings)
-        scores, ids = index.search(request.query, request.k, request.settings, segment.deleted_ids)
+        excluded = None if own is not None else segment.deleted_ids
+        scores, ids = index.search(request.query, request.k, request.settings, excluded)
         positions = rows.lookup(ids)
         found = positions >= 0  # a row deleted since the search began has no position
         positions = positions[found]
@@ -139,7 +162,7 @@ def _sole_index(
         keys = np.where(np.isnan(distances), np.inf, distances)
     order = np.lexsort((positions, keys))[: request.k]
     result = SearchResult(positions[order], distances[order])
-    indexed_rows = len(segment.positions)
+    indexed_rows = index.ntotal
     return _finish(result, request, indexed_rows, len(positions) < indexed_rows)
 
 
@@ -194,12 +217,19 @@ def _filtered(
     strategy = (
         "ann with id selector" if selectivity < OVERFETCH_ABOVE_SELECTIVITY else "ann over-fetch"
     )
-    result = _merged(collection, vectors, deleted, selected, usable, request, allowed)
+    own = None
+    if strategy == "ann with id selector":
+        own = _sole_filter_index(collection, usable, allowed, request)
+    if own is not None:
+        result = _sole_index(collection.rows, vectors, usable[0], request, own)
+    else:
+        result = _merged(collection, vectors, deleted, selected, usable, request, allowed)
     if len(result.positions) < min(request.k, len(allowed.positions)):
         result = _exact(vectors, allowed.positions, request)
         strategy += ", widened to exact"
-    elif strategy == "ann with id selector" and _through_filter_indexes(
-        collection, usable, request, allowed
+    elif own is not None or (
+        strategy == "ann with id selector"
+        and _through_filter_indexes(collection, usable, request, allowed)
     ):
         strategy += ", through the filter's own indexes"
     result.strategy = f"{strategy} (selectivity {selectivity:.3f})"

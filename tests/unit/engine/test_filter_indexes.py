@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from sqlvec.engine import filter_indexes
+from sqlvec.engine import filter_indexes, segment_search
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.engine.collection import Segment
 from sqlvec.engine.derived_cache import frozen
@@ -24,20 +25,24 @@ DIM, ROWS, K = 16, 20_000, 10
 OWN = "through the filter's own indexes"
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture(params=[1, 2], ids=["one segment", "two segments"])
+def engine(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """One sealed segment (the filter index answers alone) or two (its answers are merged)."""
     engine = Engine(tmp_path)
     columns = (
         ColumnSpec("id", INT8, primary_key=True, not_null=True),
         ColumnSpec("e", VECTOR, dim=DIM, not_null=True),
     )
-    engine.create_collection(CollectionSpec("f", columns, "l2", {"segment_rows": ROWS // 2}))
+    segment_rows = ROWS // request.param
+    engine.create_collection(CollectionSpec("f", columns, "l2", {"segment_rows": segment_rows}))
     vectors = np.random.default_rng(1).standard_normal((ROWS, DIM)).astype(np.float32)
     for start in range(0, ROWS, 5000):
         rows = [[i, vectors[i]] for i in range(start, start + 5000)]
         engine.insert("f", ["id", "e"], rows)
     engine.create_index("f", define_index("f_e_idx", "e", DIM, "hnsw", "l2", {}))
     engine.wait_for_builds()
+    segments = engine.collection("f").partitions["_default"].sealed
+    assert len(segments) == request.param
     yield engine
     engine.close()
 
@@ -53,6 +58,10 @@ def _search(engine: Engine, query: np.ndarray, candidates: np.ndarray) -> tuple[
     settings = SearchSettings(ef_search=40)
     request = SearchRequest("e", query, K, "l2", candidates=candidates, settings=settings)
     result = engine.search("f", request)
+    # Whichever index answered, the distances are the rows' own.
+    vectors = engine.collection("f").rows.snapshot().vectors["e"]
+    expected = np.linalg.norm(vectors[result.positions] - query, axis=1)
+    np.testing.assert_allclose(result.distances, expected, rtol=1e-4, atol=1e-5)
     return engine.take("f", result.positions, "id"), result.strategy
 
 
@@ -135,3 +144,27 @@ def test_a_filter_duckdb_evaluated_builds_nothing(engine: Engine) -> None:
     assert OWN not in _search(engine, query, engine.positions_of("f", ids.tolist()))[1]
     store = engine.collection("f").filter_indexes
     assert len(store._entries) == 0 and len(store._uses) == 0  # not even counted
+
+
+def test_one_segment_is_answered_by_its_filter_index_alone(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one segment the filter index's answer is the result (no merging of parts, no
+    distances computed again); with two the parts are merged as before."""
+    _, candidates = _allowed(engine)
+    query = np.zeros(DIM, dtype=np.float32)
+    for _ in range(filter_indexes.BUILD_AFTER_USES):
+        _search(engine, query, candidates)
+    engine.wait_for_builds()
+    merged: list[int] = []
+    merge = segment_search._merged
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        merged.append(1)
+        return merge(*args, **kwargs)
+
+    monkeypatch.setattr(segment_search, "_merged", counted)
+    found, strategy = _search(engine, query, candidates)
+    assert OWN in strategy and len(found) == K
+    segments = len(engine.collection("f").partitions["_default"].sealed)
+    assert len(merged) == (0 if segments == 1 else 1)
