@@ -11,6 +11,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.explain_range import partitions_line, range_lines, range_recall
 from sqlvec.engine.index_types import IndexDef
@@ -138,6 +140,7 @@ def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
 
 def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed: bool) -> list[str]:
     assert plan.filter is not None
+    matching = None
     if plan.row_filter is not None:
         rows = engine.collection(plan.collection).rows
         live = ~rows.deleted_mask()
@@ -157,10 +160,32 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
         strategy = "index search with an ID selector of the matching rows"
     else:
         strategy = "index search, over-fetching and dropping rows that do not match"
-    return [
+    lines = [
         f"  Filter: {how}",
         f"    Estimate: {count} of {total} rows (selectivity {selectivity:.3f})",
         f"    Strategy: {strategy}; redone exactly if it comes back short",
+    ]
+    if matching is not None and "ID selector" in strategy:
+        lines += _filter_index_lines(engine, plan, params, matching)
+    return lines
+
+
+def _filter_index_lines(
+    engine: Engine, plan: VectorTopKPlan, params: Params, matching: np.ndarray
+) -> list[str]:
+    """Which segments this filter searches through its own index (filter_indexes: built once
+    the filter has come back often), instead of the ID selector."""
+    collection = engine.collection(plan.collection)
+    selected = collection.selected(searched_partitions(engine, plan, params))
+    segments = [s for p in selected for s in p.sealed if plan.column in s.indexes]
+    version = collection.rows.version
+    store = collection.filter_indexes
+    ready = sum(store.find(version, s, plan.column, matching) is not None for s in segments)
+    if not ready:
+        return []
+    return [
+        f"    Filter indexes: {ready} of {len(segments)} indexed segments searched through "
+        "this filter's own index (built after repeated use), without the selector"
     ]
 
 

@@ -5,8 +5,9 @@ of a search lands on a vector and a neighbour list far from the last one. Renumb
 nodes in the order a breadth-first walk of layer 0 meets them (from the entry point, where
 every search starts) puts neighbours next to each other. The graph, and so every search's
 path and answer, stays the same; only where things lie in memory changes. On 100k clustered
-rows (m 16, ef_search 40), one query took 65 -> 54 us at 128-d and 89 -> 81 us at 384-d, a
-batch of 1000 30 -> 25 ms and 45 -> 40 ms (benchmarks/README.md, "HNSW layout").
+rows (m 16, ef_search 40), one query's p50 went 58 -> 52 us at 128-d and 86 -> 80 us at 384-d,
+a batch of 1000 queries 27 -> 23 ms and 43 -> 38 ms; the renumbering takes ~0.25 s
+(`python -m benchmarks.run hnsw_layout`, benchmarks/README.md).
 """
 
 from __future__ import annotations

@@ -66,7 +66,23 @@ def _cache_key(predicate: RowPredicate, params: Params, size: int) -> Hashable |
         hash(values)
     except TypeError:
         return None
-    return ("where", predicate, values, size)
+    return ("where", _shape(predicate), values, size)
+
+
+def _shape(node: RowPredicate) -> Hashable:
+    """The predicate without its values. Its evaluators compare by identity and each plan has
+    its own, so keyed by them the same WHERE in two statements (a search and its EXPLAIN, or
+    two projections) would not share the matching rows, nor what later steps cache by them
+    (the Faiss selector, the filter's own indexes)."""
+    if isinstance(node, Conjunction):
+        return (node.op, tuple(_shape(part) for part in node.parts))
+    if isinstance(node, Negation):
+        return ("not", _shape(node.part))
+    if isinstance(node, Compare):
+        return ("compare", node.column, node.op)
+    if isinstance(node, InList):
+        return ("in", node.column, node.negated, len(node.values))
+    return node  # IsNull, ColumnTruth: no values; equal by their fields
 
 
 def _bound_values(node: RowPredicate, params: Params) -> Iterator[Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,40 @@ def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) 
     assert any(re.fullmatch(r"Execution Time: \d+\.\d{3} ms", line) for line in lines)
     recall = [line for line in lines if line.startswith("Recall@10")]
     assert recall and float(recall[0].rsplit(" ", 1)[1]) >= 0.9
+
+
+def test_explain_shows_a_filters_own_index_once_it_is_built(conn: psycopg.Connection) -> None:
+    """A filter that came back often is searched through its own index (filter_indexes):
+    EXPLAIN says so from the moment the index is ready, and not before."""
+    rows = 12_000  # one sealed segment; the filter allows 1200 rows (filter indexes need 1000)
+    conn.execute("DROP TABLE IF EXISTS ex_repeat")
+    conn.execute(
+        "CREATE COLLECTION ex_repeat (id BIGINT PRIMARY KEY, grp INT, embedding VECTOR(4)) "
+        f"WITH (segment_rows = {rows})"
+    )
+    vectors = np.random.default_rng(18).standard_normal((rows, 4)).astype(np.float32)
+    values = ", ".join(f"({i}, {i % 10}, '{text(v)}')" for i, v in enumerate(vectors))
+    conn.execute(f"INSERT INTO ex_repeat VALUES {values}")
+    conn.execute("CREATE INDEX ON ex_repeat USING hnsw (embedding) WITH (m = 8)")
+    search = "SELECT id FROM ex_repeat WHERE grp = 1 ORDER BY embedding <-> %s LIMIT 10"
+
+    def plan() -> str:
+        return "\n".join(row[0] for row in conn.execute("EXPLAIN " + search, ("[1,0,0,0]",)))
+
+    assert "Filter indexes" not in plan()
+    for vector in vectors[:8]:
+        found = conn.execute(search, (text(vector),)).fetchall()
+        assert len(found) == 10 and all(row[0] % 10 == 1 for row in found)
+    deadline = time.monotonic() + 30
+    while "Filter indexes" not in plan() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (
+        "    Filter indexes: 1 of 1 indexed segments searched through this filter's own index "
+        "(built after repeated use), without the selector"
+    ) in plan().splitlines()
+    # Another filter value has no index of its own.
+    other = "\n".join(
+        r[0] for r in conn.execute("EXPLAIN " + search.replace("= 1", "= 2"), ("[1,0,0,0]",))
+    )
+    assert "Strategy: index search with an ID selector" in other
+    assert "Filter indexes" not in other

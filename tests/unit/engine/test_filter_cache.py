@@ -85,6 +85,39 @@ def test_the_same_clause_and_values_reuse_one_array(engine: Engine) -> None:
     assert not first.flags.writeable  # shared between searches: nobody may change it
 
 
+def _row_filter(engine: Engine, sql: str) -> object:
+    node = planner.plan(parser.parse_one(sql), engine, [], {}).node
+    assert isinstance(node, VectorTopKPlan) and node.row_filter is not None
+    return node.row_filter
+
+
+def test_statements_with_the_same_where_share_one_array(engine: Engine) -> None:
+    """A search, its EXPLAIN and another projection of the same filter: one matching-rows
+    array, and so one selector and one filter index for all of them."""
+    rows = engine.collection("c").rows
+    target = np.zeros(DIM, np.float32)
+    same = [
+        "SELECT id FROM c WHERE cat = 3 AND t <> '1' ORDER BY e <-> $1 LIMIT 5",
+        "SELECT id, e <-> $1 AS d FROM c WHERE cat = 3 AND t <> '1' ORDER BY d LIMIT 9",
+        "SELECT id FROM c WHERE cat = $2 AND t <> $3 ORDER BY e <-> $1 LIMIT 5",
+    ]
+    params: list[list[object]] = [[target], [target], [target, 3, "1"]]
+    arrays = [
+        matching_positions(rows, _row_filter(engine, sql), values, len(rows))
+        for sql, values in zip(same, params, strict=True)
+    ]
+    assert arrays[1] is arrays[0] and arrays[2] is arrays[0]
+    different = [
+        "SELECT id FROM c WHERE cat = 3 AND t = '1' ORDER BY e <-> $1 LIMIT 5",  # operator
+        "SELECT id FROM c WHERE cat = 3 OR t <> '1' ORDER BY e <-> $1 LIMIT 5",  # connective
+        "SELECT id FROM c WHERE cat = 4 AND t <> '1' ORDER BY e <-> $1 LIMIT 5",  # value
+        "SELECT id FROM c WHERE cat = 3.0 AND t <> '1' ORDER BY e <-> $1 LIMIT 5",  # its type
+    ]
+    for sql in different:
+        other = matching_positions(rows, _row_filter(engine, sql), [target], len(rows))
+        assert other is not arrays[0], sql
+
+
 @pytest.mark.parametrize(
     ("where", "value"),
     [("cat = $2", 3), ("cat = $2 AND id > 3500", 3), ("w > $2", 0.0)],
