@@ -1,4 +1,4 @@
 """sqlvec: a vector database that speaks the PostgreSQL wire protocol."""
 
-__version__ = "0.3.2"
+__version__ = "0.3.3"
 POSTGRES_VERSION = "16.4"
