@@ -23,6 +23,7 @@ from sqlvec.engine.vector_index import (
     DEFAULT_EF_SEARCH,
     DEFAULT_NPROBE,
     BuiltIndex,
+    IdSet,
     SearchSettings,
     nlist_of,
 )
@@ -105,20 +106,25 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
     return _merged(collection, vectors, deleted, selected, indexed, request)
 
 
-def _sole_filter_index(
+def _sole_filtered(
     collection: Collection, indexed: list[Segment], allowed: AllowedRows, request: SearchRequest
-) -> BuiltIndex | None:
-    """The filter's own index (filter_indexes) when it covers every row the filter allows: one
-    indexed segment holds all rows, none deleted, and the index is ready (never counted as a
-    use here: the usual way counts it)."""
+) -> tuple[SearchResult, bool] | None:
+    """`_merged` for an ID-selector search where one indexed segment holds every row (the whole
+    collection, none deleted) and its index's scores are the distances: the segment's index
+    with the selector, or the filter's own index once it is ready (filter_indexes), answers
+    alone. (result, whether the filter's own index answered); None where this does not apply."""
     rows = collection.rows
     if request.partitions is not None or rows.deleted_count != 0 or len(indexed) != 1:
         return None
     segment = indexed[0]
-    if len(segment.positions) != allowed.size:
+    index = segment.indexes[request.column]
+    if len(segment.positions) != allowed.size or not index.scores_are_distances(request.metric):
         return None
-    own = collection.filter_indexes.find(rows.version, segment, request.column, allowed.candidates)
-    return own if own is not None and own.scores_are_distances(request.metric) else None
+    own = _filter_index(collection, segment, request, allowed)  # counts this use if not ready
+    if own is not None:
+        return _sole_index(rows, None, segment, request, own), True
+    widened = replace(request, settings=_widened(request.settings, allowed.selectivity, request.k))
+    return _sole_index(rows, None, segment, widened, included=allowed.ids(rows.ids())), False
 
 
 def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, size: int) -> bool:
@@ -133,26 +139,28 @@ def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, s
 
 def _sole_index(
     rows: CollectionRows,
-    vectors: np.ndarray,
+    vectors: np.ndarray | None,
     segment: Segment,
     request: SearchRequest,
     own: BuiltIndex | None = None,
+    included: IdSet | None = None,
 ) -> SearchResult:
     """`_merged` where one index covers every searched row and none is deleted: the common
     case of a sealed collection (or partition), without the bookkeeping of exact parts. `own`:
     a filter's own index of the segment (its rows are all the filter allows, its scores
-    distances), searched instead of the segment's."""
+    distances), searched instead of the segment's; `included`: the ids a selector allows."""
     index = own or segment.indexes[request.column]
     if index.scores_are_distances(request.metric):
         # The index's own scores are the exact distances (uncompressed vectors): no re-ranking.
         _check_nprobe(index, request.settings)
         excluded = None if own is not None else segment.deleted_ids
-        scores, ids = index.search(request.query, request.k, request.settings, excluded)
+        scores, ids = index.search(request.query, request.k, request.settings, excluded, included)
         positions = rows.lookup(ids)
         found = positions >= 0  # a row deleted since the search began has no position
         positions = positions[found]
         distances = distances_from_scores(scores[found], request.metric)
     else:
+        assert vectors is not None and included is None, "re-ranking needs the vectors"
         positions = _segment_candidates(rows, segment, request, None)
         distances = pairwise(vectors[positions], request.query, request.metric)
     # Sums of non-negative terms are never NaN; cosine (a zero vector) and inner product (an
@@ -217,20 +225,20 @@ def _filtered(
     strategy = (
         "ann with id selector" if selectivity < OVERFETCH_ABOVE_SELECTIVITY else "ann over-fetch"
     )
-    own = None
+    sole = None
     if strategy == "ann with id selector":
-        own = _sole_filter_index(collection, usable, allowed, request)
-    if own is not None:
-        result = _sole_index(collection.rows, vectors, usable[0], request, own)
+        sole = _sole_filtered(collection, usable, allowed, request)
+    if sole is not None:
+        result, through_own = sole
     else:
         result = _merged(collection, vectors, deleted, selected, usable, request, allowed)
+        through_own = strategy == "ann with id selector" and _through_filter_indexes(
+            collection, usable, request, allowed
+        )
     if len(result.positions) < min(request.k, len(allowed.positions)):
         result = _exact(vectors, allowed.positions, request)
         strategy += ", widened to exact"
-    elif own is not None or (
-        strategy == "ann with id selector"
-        and _through_filter_indexes(collection, usable, request, allowed)
-    ):
+    elif through_own:
         strategy += ", through the filter's own indexes"
     result.strategy = f"{strategy} (selectivity {selectivity:.3f})"
     return result

@@ -146,16 +146,12 @@ def test_a_filter_duckdb_evaluated_builds_nothing(engine: Engine) -> None:
     assert len(store._entries) == 0 and len(store._uses) == 0  # not even counted
 
 
-def test_one_segment_is_answered_by_its_filter_index_alone(
+def test_one_segment_is_answered_by_one_index_alone(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With one segment the filter index's answer is the result (no merging of parts, no
-    distances computed again); with two the parts are merged as before."""
-    _, candidates = _allowed(engine)
-    query = np.zeros(DIM, dtype=np.float32)
-    for _ in range(filter_indexes.BUILD_AFTER_USES):
-        _search(engine, query, candidates)
-    engine.wait_for_builds()
+    """With one segment the segment's index with the selector, then the filter's own index,
+    gives the result as it is (no merging of parts, no distances computed again); with two
+    the parts are merged as before."""
     merged: list[int] = []
     merge = segment_search._merged
 
@@ -164,7 +160,14 @@ def test_one_segment_is_answered_by_its_filter_index_alone(
         return merge(*args, **kwargs)
 
     monkeypatch.setattr(segment_search, "_merged", counted)
+    ids, candidates = _allowed(engine)
+    query = np.zeros(DIM, dtype=np.float32)
+    for _ in range(filter_indexes.BUILD_AFTER_USES):
+        found, strategy = _search(engine, query, candidates)
+        assert OWN not in strategy and len(found) == K and set(found) <= set(ids.tolist())
+    engine.wait_for_builds()
     found, strategy = _search(engine, query, candidates)
-    assert OWN in strategy and len(found) == K
+    assert OWN in strategy and len(found) == K and set(found) <= set(ids.tolist())
     segments = len(engine.collection("f").partitions["_default"].sealed)
-    assert len(merged) == (0 if segments == 1 else 1)
+    uses = filter_indexes.BUILD_AFTER_USES + 1
+    assert len(merged) == (0 if segments == 1 else uses)
