@@ -2,8 +2,9 @@
 
 A LATERAL batch answers 10000 rows of (query number, id, distance): Python's shortest float
 repr costs 0.35 us a value, so the distances alone took 5 ms. orjson writes the same shortest
-digits (Ryu) for a whole column in one call. Values outside the range where Postgres and
-Python print floats alike in fixed notation, and columns with NULLs, take the per-value path.
+digits (Ryu) for a whole column in one call, and integers' digits in half the time of `%d`.
+Values outside the range where Postgres and Python print floats alike in fixed notation, and
+columns with NULLs, take the per-value path.
 """
 
 from __future__ import annotations
@@ -26,9 +27,22 @@ def encoded_column(encode: ValueEncoder, values: Sequence[Any]) -> list[bytes | 
         texts = _float8_texts(values)
         if texts is not None:
             return texts
-    if encode is int_text and None not in values:
-        return [b"%d" % value for value in values]
+    if encode is int_text:
+        texts = _int_texts(values)
+        if texts is not None:
+            return texts
+        if None not in values:
+            return [b"%d" % value for value in values]
     return [None if value is None else encode(value) for value in values]
+
+
+def _int_texts(values: Sequence[Any]) -> list[bytes | None] | None:
+    """Every value's decimal text in one orjson call (half the time of `b"%d"` per value),
+    or None for values numpy does not hold as int64 (NULLs, beyond 64 bits, an empty list)."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.dtype.kind not in "iu" or not len(array):
+        return None  # a bool column would print true/false, not 1/0: never kind "i"
+    return list(orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b","))
 
 
 def _float8_texts(values: Sequence[Any]) -> list[bytes | None] | None:

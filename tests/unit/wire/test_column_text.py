@@ -49,6 +49,12 @@ def test_float8_columns_read_as_float8out(name: str) -> None:
         (INT8, [0, -1, 2**62, 7]),
         (INT4, [3, None, -4]),
         (INT8, [np.int64(9), True]),
+        (INT8, [-(2**63), 2**63 - 1, 0]),  # int64's ends, through orjson
+        (INT8, [2**63, 2**64 - 1]),  # beyond int64: numpy holds them as uint64
+        (INT8, [2**64, 1]),  # beyond 64 bits: each value on its own
+        (INT8, []),
+        (INT4, [True, False]),  # bools: 1 and 0, never orjson's true/false
+        (INT4, RNG.integers(-(10**6), 10**6, 3000).tolist()),
         (TEXT, ["a", None, "é"]),
     ],
 )
