@@ -23,8 +23,10 @@ from sqlvec.engine.vector_index import configure_build
 Search = Callable[[np.ndarray], list[int]]
 
 
-def build(definition: IndexDef, data: np.ndarray) -> tuple[faiss.Index, float]:
-    """Train and fill the index over `data` (labels are row numbers); seconds taken."""
+def build(definition: IndexDef, data: np.ndarray, layout: bool = True) -> tuple[faiss.Index, float]:
+    """Train and fill the index over `data` (labels are row numbers); seconds taken. HNSW
+    graphs are laid out breadth first as the server's are, unless `layout` is False (the
+    `hnsw_layout` benchmark's insertion-order baseline)."""
     started = time.perf_counter()
     index = faiss.index_factory(data.shape[1], definition.factory(data.shape[1]), faiss.METRIC_L2)
     configure_build(index, definition)
@@ -33,7 +35,8 @@ def build(definition: IndexDef, data: np.ndarray) -> tuple[faiss.Index, float]:
     if definition.type == "hnsw":
         index = faiss.IndexIDMap2(index)
         index.add_with_ids(data, np.arange(len(data), dtype=np.int64))
-        lay_out_breadth_first(index)
+        if layout:
+            lay_out_breadth_first(index)
     else:
         index.add(data)
     return index, time.perf_counter() - started

@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 
+from benchmarks import faiss_baseline
 from benchmarks.common import K, Row, recall_at, timed
 from benchmarks.vs_pgvector import HNSW, clustered
 from sqlvec.engine.faiss_setup import BATCH_THREADS, batch_threads, faiss
 from sqlvec.engine.graph_order import lay_out_breadth_first
 from sqlvec.engine.index_types import define_index
-from sqlvec.engine.vector_index import configure_build
 
 SCENARIO = "hnsw_layout"
 EF_SEARCH = 40
@@ -32,7 +32,8 @@ def hnsw_layout(args: argparse.Namespace) -> list[Row]:
     rows = clustered(args.rows, args.dim, seed=1)
     queries = clustered(max(BATCH, args.queries), args.dim, seed=2)
     exact = faiss.knn(queries, rows, K)[1]
-    insertion, build_seconds = _built(rows, args.dim)
+    definition = define_index("bench_idx", "embedding", args.dim, "hnsw", "l2", dict(HNSW))
+    insertion, build_seconds = faiss_baseline.build(definition, rows, layout=False)
     started = time.perf_counter()
     breadth_first = faiss.clone_index(insertion)
     lay_out_breadth_first(breadth_first)
@@ -77,16 +78,6 @@ def hnsw_layout(args: argparse.Namespace) -> list[Row]:
         }
     )
     return lines
-
-
-def _built(rows: np.ndarray, dim: int) -> tuple[faiss.IndexIDMap2, float]:
-    definition = define_index("bench_idx", "embedding", dim, "hnsw", "l2", dict(HNSW))
-    started = time.perf_counter()
-    graph = faiss.index_factory(dim, definition.factory(dim), faiss.METRIC_L2)
-    configure_build(graph, definition)
-    index = faiss.IndexIDMap2(graph)
-    index.add_with_ids(rows, np.arange(len(rows), dtype=np.int64))
-    return index, time.perf_counter() - started
 
 
 def _parameters() -> faiss.SearchParametersHNSW:

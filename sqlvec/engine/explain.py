@@ -154,9 +154,10 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
         how = "DuckDB selects the matching ids"
     total = max(engine.row_count(plan.collection), 1)
     selectivity = count / total
+    selector = indexed and EXACT_BELOW_SELECTIVITY <= selectivity < OVERFETCH_ABOVE_SELECTIVITY
     if not indexed or selectivity < EXACT_BELOW_SELECTIVITY:
         strategy = "exact search over the matching rows"
-    elif selectivity < OVERFETCH_ABOVE_SELECTIVITY:
+    elif selector:
         strategy = "index search with an ID selector of the matching rows"
     else:
         strategy = "index search, over-fetching and dropping rows that do not match"
@@ -165,7 +166,7 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
         f"    Estimate: {count} of {total} rows (selectivity {selectivity:.3f})",
         f"    Strategy: {strategy}; redone exactly if it comes back short",
     ]
-    if matching is not None and "ID selector" in strategy:
+    if matching is not None and selector:
         lines += _filter_index_lines(engine, plan, params, matching)
     return lines
 
@@ -178,9 +179,9 @@ def _filter_index_lines(
     collection = engine.collection(plan.collection)
     selected = collection.selected(searched_partitions(engine, plan, params))
     segments = [s for p in selected for s in p.sealed if plan.column in s.indexes]
-    version = collection.rows.version
-    store = collection.filter_indexes
-    ready = sum(store.find(version, s, plan.column, matching) is not None for s in segments)
+    ready = collection.filter_indexes.count_ready(
+        collection.rows.version, segments, plan.column, matching
+    )
     if not ready:
         return []
     return [

@@ -77,6 +77,12 @@ class FilterIndexes:
             self._entries.move_to_end(key)
             return entry.index
 
+    def count_ready(
+        self, version: int, segments: list[Segment], column: str, candidates: np.ndarray
+    ) -> int:
+        """How many of these segments have this filter's index ready."""
+        return sum(self.find(version, s, column, candidates) is not None for s in segments)
+
     def count_use(
         self,
         version: int,

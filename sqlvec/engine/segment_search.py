@@ -107,18 +107,22 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
 
 
 def _sole_filtered(
-    collection: Collection, indexed: list[Segment], allowed: AllowedRows, request: SearchRequest
+    collection: Collection,
+    selected: list[Partition],
+    indexed: list[Segment],
+    allowed: AllowedRows,
+    request: SearchRequest,
 ) -> tuple[SearchResult, bool] | None:
-    """`_merged` for an ID-selector search where one indexed segment holds every row (the whole
-    collection, none deleted) and its index's scores are the distances: the segment's index
-    with the selector, or the filter's own index once it is ready (filter_indexes), answers
-    alone. (result, whether the filter's own index answered); None where this does not apply."""
+    """`_merged` for an ID-selector search where one indexed segment holds every row searched
+    (`_sole`, none deleted) and its index's scores are the distances: the segment's index with
+    the selector, or the filter's own index once it is ready (filter_indexes), answers alone.
+    (result, whether the filter's own index answered); None where this does not apply."""
     rows = collection.rows
-    if request.partitions is not None or rows.deleted_count != 0 or len(indexed) != 1:
+    everything = request.partitions is None
+    if rows.deleted_count != 0 or not _sole(indexed, selected, everything, allowed.size):
         return None
     segment = indexed[0]
-    index = segment.indexes[request.column]
-    if len(segment.positions) != allowed.size or not index.scores_are_distances(request.metric):
+    if not segment.indexes[request.column].scores_are_distances(request.metric):
         return None
     own = _filter_index(collection, segment, request, allowed)  # counts this use if not ready
     if own is not None:
@@ -227,7 +231,7 @@ def _filtered(
     )
     sole = None
     if strategy == "ann with id selector":
-        sole = _sole_filtered(collection, usable, allowed, request)
+        sole = _sole_filtered(collection, selected, usable, allowed, request)
     if sole is not None:
         result, through_own = sole
     else:
@@ -333,11 +337,10 @@ def _through_filter_indexes(
     collection: Collection, segments: list[Segment], request: SearchRequest, allowed: AllowedRows
 ) -> bool:
     """Whether every segment was searched through an index of the filter's rows."""
-    version = collection.rows.version
-    filters = collection.filter_indexes
-    return all(
-        filters.find(version, s, request.column, allowed.candidates) is not None for s in segments
+    ready = collection.filter_indexes.count_ready(
+        collection.rows.version, segments, request.column, allowed.candidates
     )
+    return ready == len(segments)
 
 
 def _filter_build(
