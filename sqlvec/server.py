@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlvec.engine.engine import Engine
 from sqlvec.session import Session
+from sqlvec.wire.listener import start_listener
 from sqlvec.wire.protocol import serve_connection
 
 log = logging.getLogger("sqlvec.server")
@@ -34,7 +35,7 @@ class Server:
         self._engine = await asyncio.get_running_loop().run_in_executor(
             self._pool, Engine, self.data_dir
         )
-        self._listener = await asyncio.start_server(self._accept, self.host, self.port)
+        self._listener = await start_listener(self.host, self.port, self._accept)
         sockets = list(self._listener.sockets or [])
         if sockets:
             self.port = sockets[0].getsockname()[1]

@@ -133,6 +133,21 @@ class FrameReader:
             return None
         return data[start : start + 1], head + rest
 
+    def holding(self, data: bytes) -> FrameReader:
+        """A reader of the messages in `data` alone, with this reader's limit: for a read
+        answered before it reaches the stream (`buffered`, `peek` and `skip` only)."""
+        frames = FrameReader(self._reader, self._max_length)
+        frames._data = data
+        return frames
+
+    def empty(self) -> bool:
+        """Whether every byte read so far has been taken as a message."""
+        return self._position == len(self._data)
+
+    def rest(self) -> bytes:
+        """The bytes not taken as messages yet."""
+        return self._data[self._position :]
+
     def buffered(self) -> tuple[bytes, bytes] | None:
         """The next message when all of it has been read already (no await: the messages of
         a pipelined query are taken one after another without a trip through the loop)."""

@@ -24,6 +24,7 @@ from sqlvec.wire.buffer import DEFAULT_MAX_MESSAGE_LENGTH, FrameReader, WriteBuf
 from sqlvec.wire.codecs import TEXT_FORMAT, result_encoders
 from sqlvec.wire.copy import run_copy
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, QueryResult, Row
+from sqlvec.wire.listener import ConnectionProtocol
 from sqlvec.wire.pipelined import answer_pipelined
 from sqlvec.wire.startup import CancelCallback, receive_startup_message, session_parameters
 
@@ -76,6 +77,10 @@ class _Connection:
         self._out = WriteBuffer()
         # After an error in an extended-protocol message everything up to Sync is discarded.
         self._skipping_to_sync = False
+        # Waiting for a message with nothing buffered: a read may be answered inline.
+        self._parked = False
+        # The Bind the task reads next was tried in one step inline and declined: not again.
+        self._declined_inline = False
 
     async def run(self, cancel_callback: CancelCallback | None) -> None:
         startup = await receive_startup_message(self._reader, self._writer, cancel_callback)
@@ -113,22 +118,78 @@ class _Connection:
         msg.write_ready_for_query(self._out, self._handler.transaction_status)
 
     async def _serve_messages(self) -> None:
+        protocol = self._writer.transport.get_protocol()
+        if not isinstance(protocol, ConnectionProtocol):  # another listener's: reads queue
+            await self._serve_frames()
+            return
+        protocol.answer_inline = self._answer_inline
+        try:
+            await self._serve_frames()
+        finally:
+            protocol.answer_inline = None
+
+    async def _serve_frames(self) -> None:
         frames = self._frames
-        while (frame := frames.buffered() or await frames.message()) is not None:
+        while (frame := frames.buffered() or await self._next_message()) is not None:
             type_byte, body = frame
             # Sync ends the skipping; Terminate is honoured even then, as PostgreSQL does.
             if self._skipping_to_sync and type_byte not in (b"S", b"X"):
                 continue
-            if type_byte == b"B" and self._answered_pipelined(body):
+            if type_byte == b"B" and self._one_step(body):
                 await self._flush()
                 continue
             if not await self._process(type_byte, body):
                 return
 
-    def _answered_pipelined(self, bind_body: bytes) -> bool:
+    def _one_step(self, bind_body: bytes) -> bool:
+        if self._declined_inline:
+            self._declined_inline = False
+            return False
+        return self._answered_pipelined(bind_body)
+
+    async def _next_message(self) -> tuple[bytes, bytes] | None:
+        """The next message, read from the socket: while waiting with nothing buffered, reads
+        go to `_answer_inline` first."""
+        self._parked = self._frames.empty()
+        try:
+            return await self._frames.message()
+        finally:
+            self._parked = False
+
+    def _answer_inline(self, data: bytes) -> bytes:
+        """A read that arrived while parked, answered here in the transport's callback when
+        it starts with a prepared query answered in one step (`pipelined`): the task is not
+        woken for it. Returns what is left for the stream, which does wake the task."""
+        rest = self._inline_rest(data) if self._parked else data
+        if rest:
+            self._parked = False
+        return rest
+
+    def _inline_rest(self, data: bytes) -> bytes:
+        # Declined where replies wait in the buffer (they go first) or the socket has not
+        # taken the last ones (only the task may wait for it to drain).
+        transport = self._writer.transport
+        if self._skipping_to_sync or len(self._out) or transport.is_closing():
+            return data
+        if transport.get_write_buffer_size():
+            return data
+        frames = self._frames.holding(data)
+        try:
+            frame = frames.buffered()
+        except ProtocolViolation:
+            return data  # the task reads it again and ends the connection, as always
+        if frame is None or frame[0] != b"B":
+            return data
+        if not self._answered_pipelined(frame[1], frames):
+            self._declined_inline = True  # the task takes it the usual way, not tried twice
+            return data
+        self._writer.write(self._out.take())
+        return frames.rest()
+
+    def _answered_pipelined(self, bind_body: bytes, frames: FrameReader | None = None) -> bool:
         """A Bind with its Describe, Execute and Sync answered in one step (see pipelined)."""
         try:
-            return answer_pipelined(bind_body, self._frames, self._handler, self._out)
+            return answer_pipelined(bind_body, frames or self._frames, self._handler, self._out)
         except Exception:
             return False  # the usual way runs it again and reports the error as always
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,70 @@ def test_an_unknown_statement_goes_the_usual_way(client: RawClient, taken: list[
     assert [t for t, _ in replies[0]] == [b"E", b"Z"]
     assert b"26000" in replies[0][0][1]
     assert taken == []
+
+
+def _answered_inline(sqlvec: InProcessServer) -> int:
+    """Reads answered in the transport's callback (wire.listener), over every connection."""
+    return sum(
+        task.get_coro().cr_frame.f_locals["writer"].transport.get_protocol().reads_answered_inline
+        for task in sqlvec.server._connections
+    )
+
+
+def test_a_prepared_query_in_one_read_is_answered_inline(
+    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+) -> None:
+    before = _answered_inline(sqlvec)
+    one_step = _run(client, "knn, text results", True)
+    assert _answered_inline(sqlvec) == before + 1
+    assert one_step == _run(client, "knn, text results", False)
+    assert _answered_inline(sqlvec) == before + 1  # the Flush made it the usual way
+    assert taken == [True]
+
+
+def test_what_follows_in_the_same_read_is_answered_after_it(
+    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+) -> None:
+    sql, _, params, _, _ = CASES["knn, text results"]
+    client.send(parse("s", sql), SYNC)
+    client.receive_until_ready()
+    before = _answered_inline(sqlvec)
+    step = bind("", "s", params), describe(b"P", ""), execute(""), SYNC
+    client.send(*step, query("SELECT 7 AS seven"), *step)
+    first, second, third = (client.receive_until_ready() for _ in range(3))
+    assert _answered_inline(sqlvec) == before + 1  # the rest woke the connection's task
+    assert first == third
+    assert [t for t, _ in first] == [b"2", b"T", *[b"D"] * 5, b"C", b"Z"]
+    assert [t for t, _ in second] == [b"T", b"D", b"C", b"Z"]
+    assert second[1][1].endswith(b"7")
+    assert taken == [True, True]
+
+
+def test_a_query_split_across_reads_goes_the_usual_way(
+    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+) -> None:
+    sql, _, params, _, _ = CASES["knn, text results"]
+    client.send(parse("s", sql), SYNC)
+    client.receive_until_ready()
+    before = _answered_inline(sqlvec)
+    packet = b"".join((bind("", "s", params), describe(b"P", ""), execute(""), SYNC))
+    client.send(packet[:7])
+    time.sleep(0.05)  # two reads on the server
+    client.send(packet[7:])
+    replies = client.receive_until_ready()
+    assert [t for t, _ in replies] == [b"2", b"T", *[b"D"] * 5, b"C", b"Z"]
+    assert _answered_inline(sqlvec) == before
+    assert replies == _run(client, "knn, text results", False)
+
+
+def test_a_broken_message_after_an_inline_answer_ends_the_connection(
+    sqlvec: InProcessServer, client: RawClient
+) -> None:
+    sql, _, params, _, _ = CASES["knn, text results"]
+    client.send(parse("s", sql), SYNC)
+    client.receive_until_ready()
+    client.send(bind("", "s", params), describe(b"P", ""), execute(""), SYNC, b"Q\0\0\0\x01")
+    assert [t for t, _ in client.receive_until_ready()][-1] == b"Z"
+    fatal = client.receive()
+    assert fatal[0] == b"E" and b"FATAL" in fatal[1] and b"08P01" in fatal[1]
+    assert client.is_closed()

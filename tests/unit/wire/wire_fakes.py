@@ -38,6 +38,7 @@ from sqlvec.types import (
     type_by_oid,
 )
 from sqlvec.wire.handler import ColumnDesc, QueryResult, Row, StatementDesc, TransactionStatus
+from sqlvec.wire.listener import start_listener
 from sqlvec.wire.protocol import serve_connection
 
 ITEMS_COLUMNS = [
@@ -236,7 +237,8 @@ def _cast_type(type_name: str, array: str) -> PgType:
 
 
 class FakeServer:
-    """serve_connection on 127.0.0.1 in a thread of its own, one FakeHandler per connection."""
+    """serve_connection on 127.0.0.1 (the server's listener) in a thread of its own, one
+    FakeHandler per connection."""
 
     def __init__(self) -> None:
         self.handlers: list[FakeHandler] = []
@@ -245,7 +247,7 @@ class FakeServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self._server = self._call(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self._server = self._call(start_listener("127.0.0.1", 0, self._serve))
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
