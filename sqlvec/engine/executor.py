@@ -8,6 +8,7 @@ from sqlvec.engine.engine import Engine
 from sqlvec.engine.explain import COLUMNS as EXPLAIN_COLUMNS
 from sqlvec.engine.explain import explain_analyze, explain_lines
 from sqlvec.engine.outcome import Outcome
+from sqlvec.engine.plain_topk import plain_topk
 from sqlvec.engine.range_run import range_applies, run_range
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY
 from sqlvec.engine.topk import project, run_topk
@@ -36,7 +37,10 @@ def execute(
     engine: Engine, node: object, params: Params, settings: SearchSettings | None = None
 ) -> Outcome:
     if isinstance(node, VectorTopKPlan):
-        return run_topk(engine, node, params, settings or SearchSettings())
+        settings = settings or SearchSettings()
+        return plain_topk(engine, node, params, settings) or run_topk(
+            engine, node, params, settings
+        )
     if isinstance(node, VectorRangePlan):
         if not range_applies(engine, node, params):
             return _duck(engine, node.fallback, params)

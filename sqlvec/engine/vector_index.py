@@ -44,6 +44,10 @@ class BuiltIndex:
         self.nlist = _nlist(index, definition)
         # Parameters of unfiltered searches, by (ef_search, nprobe, k): read-only once made.
         self._plain_params: dict[tuple[int, int, int], faiss.SearchParameters | None] = {}
+        # A built index never changes (rows are only ever added before it is wrapped here):
+        # read once, not through SWIG on every search.
+        self.ntotal = int(index.ntotal)
+        self._dim = int(index.d)
 
     def _parameters(
         self, settings: SearchSettings, k: int, selector: faiss.IDSelector | None
@@ -71,10 +75,6 @@ class BuiltIndex:
             and definition.type in _UNCOMPRESSED
         )
 
-    @property
-    def ntotal(self) -> int:
-        return int(self.index.ntotal)
-
     def search(
         self,
         query: np.ndarray,
@@ -94,7 +94,7 @@ class BuiltIndex:
             return self._search_filtering(queries, k, settings, excluded, included)
         selector = included.selector() if included is not None else _excluding(excluded)
         params = self._parameters(settings, k, selector)
-        scores, labels = self.index.search(queries, k, params=params)
+        scores, labels = self._search(queries, k, params)
         if labels[0, -1] >= 0:  # Faiss pads a short answer with -1 at the end only
             return scores[0], labels[0]
         found = labels[0] >= 0
@@ -144,6 +144,27 @@ class BuiltIndex:
         params = self._parameters(settings, 1, selector)
         _, _, labels = self.index.range_search(queries, radius, params=params)
         return labels[labels >= 0]
+
+    def _search(
+        self, queries: np.ndarray, k: int, params: faiss.SearchParameters | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`index.search`, for one query without Faiss' Python wrapper around `search_c`
+        (its argument checks and conversions cost about as much as the rest of a search's
+        Python): the query is C-contiguous float32 (`_prepared`), its width checked here,
+        as Faiss would read past it otherwise."""
+        if self.definition.binary or len(queries) != 1:
+            return self.index.search(queries, k, params=params)  # type: ignore[no-any-return]
+        if queries.shape[1] != self._dim:
+            raise ValueError(
+                f"a query of {queries.shape[1]} dimensions for an index of {self._dim}"
+            )
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        scores = np.empty((1, k), np.float32)
+        labels = np.empty((1, k), np.int64)
+        self.index.search_c(
+            1, faiss.swig_ptr(queries), k, faiss.swig_ptr(scores), faiss.swig_ptr(labels), params
+        )
+        return scores, labels
 
     def _prepared(self, queries: np.ndarray) -> np.ndarray:
         """Queries as the index holds rows: unit length for cosine, packed bits for binary."""
