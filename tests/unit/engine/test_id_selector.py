@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from sqlvec.engine.faiss_setup import faiss
-from sqlvec.engine.vector_index import IdSet
+from sqlvec.engine.index_types import define_index
+from sqlvec.engine.vector_index import BuiltIndex, IdSet, SearchSettings, _excluding, build
 
 
 def test_a_bitmap_selector_covers_its_bytes_only() -> None:
@@ -32,3 +33,39 @@ def test_a_filtered_hnsw_search_returns_allowed_ids_only() -> None:
     queries = np.random.default_rng(7).standard_normal((100, 16)).astype(np.float32)
     _, ids = index.search(queries, 10, params=params)
     assert set(ids.ravel().tolist()) <= set(allowed.tolist())
+
+
+def _built(count: int = 3000, dim: int = 16) -> tuple[BuiltIndex, np.ndarray]:
+    vectors = np.random.default_rng(5).standard_normal((count, dim)).astype(np.float32)
+    definition = define_index("i", "e", dim, "hnsw", "l2", {"m": 16})
+    return build(definition, vectors, np.arange(count, dtype=np.int64)), vectors
+
+
+def test_a_segment_s_deleted_ids_are_excluded_through_one_cached_selector() -> None:
+    index, vectors = _built()
+    deleted = np.sort(np.random.default_rng(8).choice(3000, 500, replace=False))
+    settings = SearchSettings(ef_search=64)
+    first = _excluding(deleted)
+    assert first is not None and _excluding(deleted) is first  # the same array: the same set
+    assert _excluding(deleted.copy()) is not first  # a new array (the next delete): rebuilt
+    assert _excluding(np.empty(0, np.int64)) is None
+    params = first.parameters("hnsw", None, settings, 10)
+    assert first.parameters("hnsw", None, settings, 10) is params
+    assert first.parameters("hnsw", None, SearchSettings(ef_search=80), 10) is not params
+    for query in vectors[deleted[:50]]:  # each one's nearest row is itself, deleted
+        _, ids = index.search(query, 10, settings, deleted)
+        assert len(ids) == 10 and not set(ids.tolist()) & set(deleted.tolist())
+
+
+def test_cached_parameters_keep_each_search_s_settings() -> None:
+    index, vectors = _built()
+    allowed = IdSet(np.arange(0, 3000, 3, dtype=np.int64))
+    wide = index.search(vectors[1], 5, SearchSettings(ef_search=200), None, allowed)
+    narrow = index.search(vectors[1], 5, SearchSettings(ef_search=16), None, allowed)
+    again = index.search(vectors[1], 5, SearchSettings(ef_search=200), None, allowed)
+    assert [set(ids.tolist()) <= set(allowed.ids.tolist()) for _, ids in (wide, narrow)] == [
+        True,
+        True,
+    ]
+    assert again[1].tolist() == wide[1].tolist()
+    assert len(allowed._parameters) == 2  # one per ef_search: reused, never mixed up
