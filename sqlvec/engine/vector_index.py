@@ -7,7 +7,7 @@ compactions, whatever position a row has in memory.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,25 +288,29 @@ def configure_build(index: faiss.Index, definition: IndexDef) -> None:
 def _excluding(excluded: np.ndarray | None) -> IdSet | None:
     """Every id but `excluded` (a segment's deleted ids), the same IdSet for the same array:
     a segment's searches exclude one array until its next delete replaces it, and building
-    the selector costs ~60 ns an id (10k deleted rows: 0.6 ms a search)."""
+    the selector costs ~60 ns an id (10k deleted rows: 0.6 ms a search). Kept while the
+    array lives: the cache holds it weakly, and the set holds only its selector."""
     if excluded is None or len(excluded) == 0:
         return None
+    key = id(excluded)
     with _EXCLUDING_LOCK:
-        found = _EXCLUDING.get(id(excluded))
-        # The entry holds its array, so no other array has that id() while it is cached.
-        if found is not None and found.ids is excluded:
-            _EXCLUDING.move_to_end(id(excluded))
-            return found
-        made = IdSet(excluded, excluding=True)
-        _EXCLUDING[id(excluded)] = made
-        if len(_EXCLUDING) > _EXCLUDING_KEPT:
-            _EXCLUDING.popitem(last=False)
+        entry = _EXCLUDING.get(key)
+        if entry is not None and entry[0]() is excluded:
+            return entry[1]
+        made = IdSet.excluding(excluded)
+        _EXCLUDING[key] = (weakref.ref(excluded, lambda ref: _forget(key, ref)), made)
         return made
 
 
-_EXCLUDING: OrderedDict[int, IdSet] = OrderedDict()
-_EXCLUDING_LOCK = threading.Lock()
-_EXCLUDING_KEPT = 256  # deleted-id arrays whose selectors are kept (least recently used go)
+def _forget(key: int, ref: weakref.ref[np.ndarray]) -> None:
+    with _EXCLUDING_LOCK:  # reentrant: an array may die while this thread holds it
+        entry = _EXCLUDING.get(key)
+        if entry is not None and entry[0] is ref:
+            del _EXCLUDING[key]
+
+
+_EXCLUDING: dict[int, tuple[weakref.ref[np.ndarray], IdSet]] = {}
+_EXCLUDING_LOCK = threading.RLock()
 
 
 _UNCOMPRESSED = frozenset(("flat", "ivf_flat", "hnsw", "nsg"))  # vectors stored as they are
@@ -318,23 +322,30 @@ BITMAP_MAX_BYTES = 1 << 22
 
 
 class IdSet:
-    """The ids a filtered search may return (or, `excluding`, the ids it may not), with the
-    Faiss selector over them built on first use, and the search parameters that carry it: a
+    """The ids a filtered search may return (or, made by `excluding`, every id but some), with
+    the Faiss selector over them built on first use, and the search parameters that carry it: a
     cached WHERE clause (`allowed_rows`) searches with the same set again and again, and
     making a SearchParameters object through Faiss' Python wrapper costs ~5 µs a search."""
 
-    def __init__(self, ids: np.ndarray, excluding: bool = False) -> None:
+    def __init__(self, ids: np.ndarray, selector: faiss.IDSelector | None = None) -> None:
         self.ids = ids
-        self._excluding = excluding
-        self._selector: faiss.IDSelector | None = None
+        self._selector = selector
         # By (family, nlist, ef_search, nprobe, k); read-only once made, like the selector.
         self._parameters: dict[tuple[Any, ...], faiss.SearchParameters | None] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def excluding(cls, excluded: np.ndarray) -> IdSet:
+        """Every id but `excluded`: its selector built now, the array not kept (`ids` empty)."""
+        batch = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
+        selector = faiss.IDSelectorNot(batch)
+        selector.referenced = batch  # keep the inner selector alive as long as the outer one
+        return cls(np.empty(0, np.int64), selector)
+
     def selector(self) -> faiss.IDSelector:
         with self._lock:
             if self._selector is None:
-                self._selector = _not(self.ids) if self._excluding else _including(self.ids)
+                self._selector = _including(self.ids)
             return self._selector
 
     def parameters(
@@ -350,13 +361,6 @@ class IdSet:
                 if len(self._parameters) < 64:
                     self._parameters[key] = params
         return params
-
-
-def _not(excluded: np.ndarray) -> faiss.IDSelector:
-    batch = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
-    selector = faiss.IDSelectorNot(batch)
-    selector.referenced = batch  # keep the inner selector alive as long as the outer one
-    return selector
 
 
 def _including(included: np.ndarray) -> faiss.IDSelector:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqlvec.engine import vector_index
 from sqlvec.engine.faiss_setup import faiss
 from sqlvec.engine.index_types import define_index
 from sqlvec.engine.vector_index import BuiltIndex, IdSet, SearchSettings, _excluding, build
@@ -47,7 +48,11 @@ def test_a_segment_s_deleted_ids_are_excluded_through_one_cached_selector() -> N
     settings = SearchSettings(ef_search=64)
     first = _excluding(deleted)
     assert first is not None and _excluding(deleted) is first  # the same array: the same set
-    assert _excluding(deleted.copy()) is not first  # a new array (the next delete): rebuilt
+    replaced = deleted.copy()  # the next delete's array: a set of its own
+    assert _excluding(replaced) is not first
+    key = id(replaced)
+    del replaced  # gone with its array: the cache holds neither it nor its selector
+    assert key not in vector_index._EXCLUDING
     assert _excluding(np.empty(0, np.int64)) is None
     params = first.parameters("hnsw", None, settings, 10)
     assert first.parameters("hnsw", None, settings, 10) is params
