@@ -7,9 +7,9 @@ while it works; a segment is searched exactly until its index is published.
 The thread runs at a lower scheduling priority (nice + BUILDER_NICE_INCREMENT, Linux): where a
 build and queries want the same core, the queries come first and the build takes the time
 they leave (at nice +10 about a tenth of a contended core, all of an idle one). Builds of
-sealed segments and filter indexes are background work, like PostgreSQL's autovacuum: before
-this, a filter index built during a burst of searches slowed each of them by a third on two
-cores. The OpenMP threads a build starts inherit the priority.
+sealed segments and filter indexes are background work, like PostgreSQL's autovacuum; a filter
+index is built during the very burst of searches it is for, which it would otherwise compete
+with. The OpenMP threads a build starts inherit the priority.
 """
 
 from __future__ import annotations

@@ -147,9 +147,9 @@ class BuiltIndex:
         self, queries: np.ndarray, k: int, params: faiss.SearchParameters | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """`index.search`, for one query without Faiss' Python wrapper around `search_c`
-        (its argument checks and conversions cost about as much as the rest of a search's
-        Python): the query is C-contiguous float32 (`_prepared`), its width checked here,
-        as Faiss would read past it otherwise."""
+        (its argument checks and conversions cost a few microseconds): the query made
+        C-contiguous float32 and its width checked here, as Faiss would read past it
+        otherwise."""
         if self.definition.binary or len(queries) != 1:
             return self.index.search(queries, k, params=params)  # type: ignore[no-any-return]
         if queries.shape[1] != self._dim:
