@@ -2,11 +2,11 @@
 
 `asyncio.start_server` hands every read to the connection's task: the callback queues the
 bytes and wakes the task, which the loop then runs as a step of its own. For a prepared query
-(Bind, Describe, Execute, Sync in one packet, answered by `pipelined`), the futures, the wake-up
-and the task step cost 12-24 us of CPU (measured A/B over the wire, 128-d kNN). So the connection may give
-its protocol an `answer_inline` callback: called with each read while the task waits at a
-message boundary with nothing buffered, it answers the packet on the spot or declines, and
-whatever it did not answer takes the usual way. See `_Connection._answer_inline`.
+(Bind, Describe, Execute, Sync in one packet, answered by `pipelined`), the futures, the
+wake-up and the task step cost 12-24 us of CPU (measured A/B over the wire, 128-d kNN). So
+the connection may give its protocol an `answer_inline` callback: called with each read while
+the task waits at a message boundary with nothing buffered, it answers the packet on the spot
+or declines, and whatever it did not answer takes the usual way. See `_Connection._answer_inline`.
 """
 
 from __future__ import annotations
