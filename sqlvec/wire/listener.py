@@ -28,17 +28,13 @@ class ConnectionProtocol(asyncio.StreamReaderProtocol):
     def __init__(self, reader: asyncio.StreamReader, accept: Accept) -> None:
         super().__init__(reader, accept)
         self.answer_inline: AnswerInline | None = None
-        self.reads_answered_inline = 0  # for tests and diagnostics
 
     def data_received(self, data: bytes) -> None:
         answer = self.answer_inline
         if answer is not None:
-            rest = answer(data)
-            if len(rest) < len(data):
-                self.reads_answered_inline += 1
-            if not rest:
+            data = answer(data)
+            if not data:
                 return
-            data = rest
         super().data_received(data)
 
 

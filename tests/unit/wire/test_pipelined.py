@@ -32,6 +32,7 @@ from wire_fakes import (
 
 from sqlvec.server import Server
 from sqlvec.session import Session
+from sqlvec.wire.protocol import _Connection
 
 INT4_OID = 23
 
@@ -219,36 +220,47 @@ def test_an_unknown_statement_goes_the_usual_way(client: RawClient, taken: list[
     assert taken == []
 
 
-def _answered_inline(sqlvec: InProcessServer) -> int:
-    """Reads answered in the transport's callback (wire.listener), over every connection."""
-    return sum(
-        task.get_coro().cr_frame.f_locals["writer"].transport.get_protocol().reads_answered_inline
-        for task in sqlvec.server._connections
-    )
+@pytest.fixture
+def inline(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each read offered to the read callback (wire.listener): whether it answered any.
+    Asked for before `client`: a connection binds the callback when it starts."""
+    calls: list[bool] = []
+    original = _Connection._answer_inline
+
+    def counted(self: _Connection, data: bytes) -> bytes:
+        rest = original(self, data)
+        calls.append(len(rest) < len(data))
+        return rest
+
+    monkeypatch.setattr(_Connection, "_answer_inline", counted)
+    return calls
+
+
+def _prepared_knn(client: RawClient) -> tuple[bytes, ...]:
+    """Prepare the kNN case as "s"; the messages that run it in one step."""
+    sql, _, params, _, _ = CASES["knn, text results"]
+    client.send(parse("s", sql), SYNC)
+    client.receive_until_ready()
+    return bind("", "s", params), describe(b"P", ""), execute(""), SYNC
 
 
 def test_a_prepared_query_in_one_read_is_answered_inline(
-    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+    inline: list[bool], client: RawClient, taken: list[bool]
 ) -> None:
-    before = _answered_inline(sqlvec)
     one_step = _run(client, "knn, text results", True)
-    assert _answered_inline(sqlvec) == before + 1
+    assert inline.count(True) == 1
     assert one_step == _run(client, "knn, text results", False)
-    assert _answered_inline(sqlvec) == before + 1  # the Flush made it the usual way
+    assert inline.count(True) == 1  # the Flush made it the usual way
     assert taken == [True]
 
 
 def test_what_follows_in_the_same_read_is_answered_after_it(
-    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+    inline: list[bool], client: RawClient, taken: list[bool]
 ) -> None:
-    sql, _, params, _, _ = CASES["knn, text results"]
-    client.send(parse("s", sql), SYNC)
-    client.receive_until_ready()
-    before = _answered_inline(sqlvec)
-    step = bind("", "s", params), describe(b"P", ""), execute(""), SYNC
+    step = _prepared_knn(client)
     client.send(*step, query("SELECT 7 AS seven"), *step)
     first, second, third = (client.receive_until_ready() for _ in range(3))
-    assert _answered_inline(sqlvec) == before + 1  # the rest woke the connection's task
+    assert inline.count(True) == 1  # the rest woke the connection's task
     assert first == third
     assert [t for t, _ in first] == [b"2", b"T", *[b"D"] * 5, b"C", b"Z"]
     assert [t for t, _ in second] == [b"T", b"D", b"C", b"Z"]
@@ -257,30 +269,24 @@ def test_what_follows_in_the_same_read_is_answered_after_it(
 
 
 def test_a_query_split_across_reads_goes_the_usual_way(
-    sqlvec: InProcessServer, client: RawClient, taken: list[bool]
+    inline: list[bool], client: RawClient
 ) -> None:
-    sql, _, params, _, _ = CASES["knn, text results"]
-    client.send(parse("s", sql), SYNC)
-    client.receive_until_ready()
-    before = _answered_inline(sqlvec)
-    packet = b"".join((bind("", "s", params), describe(b"P", ""), execute(""), SYNC))
+    packet = b"".join(_prepared_knn(client))
     client.send(packet[:7])
     time.sleep(0.05)  # two reads on the server
     client.send(packet[7:])
     replies = client.receive_until_ready()
     assert [t for t, _ in replies] == [b"2", b"T", *[b"D"] * 5, b"C", b"Z"]
-    assert _answered_inline(sqlvec) == before
+    assert True not in inline
     assert replies == _run(client, "knn, text results", False)
 
 
 def test_a_broken_message_after_an_inline_answer_ends_the_connection(
-    sqlvec: InProcessServer, client: RawClient
+    inline: list[bool], client: RawClient
 ) -> None:
-    sql, _, params, _, _ = CASES["knn, text results"]
-    client.send(parse("s", sql), SYNC)
-    client.receive_until_ready()
-    client.send(bind("", "s", params), describe(b"P", ""), execute(""), SYNC, b"Q\0\0\0\x01")
+    client.send(*_prepared_knn(client), b"Q\0\0\0\x01")
     assert [t for t, _ in client.receive_until_ready()][-1] == b"Z"
+    assert inline.count(True) == 1
     fatal = client.receive()
     assert fatal[0] == b"E" and b"FATAL" in fatal[1] and b"08P01" in fatal[1]
     assert client.is_closed()
