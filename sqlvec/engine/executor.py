@@ -38,9 +38,8 @@ def execute(
 ) -> Outcome:
     if isinstance(node, VectorTopKPlan):
         settings = settings or SearchSettings()
-        return plain_topk(engine, node, params, settings) or run_topk(
-            engine, node, params, settings
-        )
+        plain = plain_topk(engine, node, params, settings)  # None: not the plain case
+        return plain if plain is not None else run_topk(engine, node, params, settings)
     if isinstance(node, VectorRangePlan):
         if not range_applies(engine, node, params):
             return _duck(engine, node.fallback, params)

@@ -25,7 +25,7 @@ import numpy as np
 
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
-from sqlvec.engine.segment_search import sole_search
+from sqlvec.engine.segment_search import SearchRequest, sole_search
 from sqlvec.engine.topk import MAX_TOP_K, project
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.planner.plans import Params, RowsContext, VectorTopKPlan
@@ -48,8 +48,9 @@ def plain_topk(
     column = collection.spec.column(plan.column)
     if column.type.oid != VECTOR.oid or not _vector_of(query, column.dim):
         return None
+    request = SearchRequest(plan.column, query, k, plan.metric, settings=settings)
     with collection.layout_lock.reading():
-        result = sole_search(collection, plan.column, plan.metric, query, k, settings)
+        result = sole_search(collection, request)
     if result is None:
         return None
     context = RowsContext(plan.collection, result.positions, result.distances, params)

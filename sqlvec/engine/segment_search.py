@@ -106,43 +106,28 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
     return _merged(collection, vectors, deleted, selected, indexed, request)
 
 
-def sole_search(
-    collection: Collection,
-    column: str,
-    metric: str,
-    query: np.ndarray,
-    k: int,
-    settings: SearchSettings,
-) -> SearchResult | None:
-    """`search` for the k nearest of every row (ascending, no candidates or partitions)
-    where `_sole_index` would answer it whole: none deleted, one indexed segment holding every
+def sole_search(collection: Collection, request: SearchRequest) -> SearchResult | None:
+    """`search` where `_sole_index` answers it whole and plainly: the k nearest of every row
+    (ascending, no candidates or partitions), none deleted, one indexed segment holding every
     row, its index's scores the distances, k rows found. The same rows and distances, without
-    the general search's bookkeeping; None where any of that does not hold (the caller runs
-    `search`, which also raises or words the notice). See engine/plain_topk.py."""
+    `search`'s bookkeeping; None where any of that does not hold (the caller runs `search`,
+    which also raises or words the notice). See engine/plain_topk.py."""
     rows = collection.rows
-    definition = collection.indexes.get(column)
-    if rows.deleted_count or definition is None or definition.metric != metric:
+    if rows.deleted_count or request.candidates is not None or request.partitions is not None:
+        return None
+    if request.descending or request.exact:
         return None
     selected = list(collection.partitions.values())
-    indexed = [s for p in selected for s in p.sealed if column in s.indexes]
+    indexed = _indexed_segments(collection, selected, request)
     if not _sole(indexed, selected, True, len(rows)):
         return None
-    segment = indexed[0]
-    index = segment.indexes[column]
-    nprobe_over = index.nlist is not None and (settings.nprobe or 0) > index.nlist
-    if k > index.ntotal or nprobe_over or not index.scores_are_distances(metric):
+    index = indexed[0].indexes[request.column]
+    if not index.scores_are_distances(request.metric):
         return None
-    scores, ids = index.search(query, k, settings, segment.deleted_ids)
-    if len(ids) < k:
-        return None
-    positions = rows.lookup(ids)
-    if positions.min() < 0:  # deleted since the check above: `search` leaves it out
-        return None
-    distances = distances_from_scores(scores, metric)
-    if metric not in _NEVER_NAN and np.isnan(distances).any():
-        return None
-    order = np.lexsort((positions, distances))  # ties by position, as `_sole_index` ranks
-    return SearchResult(positions[order], distances[order])
+    if index.nlist is not None and (request.settings.nprobe or 0) > index.nlist:
+        return None  # `search` refuses it
+    result = _sole_index(rows, None, indexed[0], request)
+    return result if len(result.positions) == request.k and not result.notices else None
 
 
 def _sole_filtered(

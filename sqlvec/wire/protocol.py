@@ -119,14 +119,15 @@ class _Connection:
 
     async def _serve_messages(self) -> None:
         protocol = self._writer.transport.get_protocol()
-        if not isinstance(protocol, ConnectionProtocol):  # another listener's: reads queue
-            await self._serve_frames()
-            return
-        protocol.answer_inline = self._answer_inline
+        # Another listener's connection (asyncio.start_server): every read goes to the task.
+        inline = protocol if isinstance(protocol, ConnectionProtocol) else None
+        if inline is not None:
+            inline.answer_inline = self._answer_inline
         try:
             await self._serve_frames()
         finally:
-            protocol.answer_inline = None
+            if inline is not None:
+                inline.answer_inline = None
 
     async def _serve_frames(self) -> None:
         frames = self._frames

@@ -30,7 +30,8 @@ def test_builds_run_at_a_lower_priority_than_queries(builder: IndexBuilder) -> N
     builder.submit(lambda: seen.append(_nice()))
     assert builder.wait_idle(10)
     assert seen == [min(_nice() + BUILDER_NICE_INCREMENT, 19)]
-    assert _nice() < seen[0]  # the calling thread (a query's) keeps its own priority
+    if _nice() < 19:  # a test run already at the lowest priority has none lower to give
+        assert _nice() < seen[0]  # the calling thread (a query's) keeps its own priority
 
 
 def test_jobs_run_in_order_and_a_failure_does_not_stop_the_next(builder: IndexBuilder) -> None:
