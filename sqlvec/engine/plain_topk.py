@@ -8,10 +8,10 @@ holds whole. `run_topk` answers it through layers that each cover more: the sear
 exact parts, re-ranking), the short-answer notices. Each is a few microseconds of Python, and
 together, in a server that runs a client's query between two of its own, they cost more than
 the Faiss call (timed inside a server answering a 128-d kNN over the wire: ~90 µs of Python
-around a ~70 µs Faiss call). Here those layers are
-checked, not run: where every one of them would have nothing to do, the index is searched and
-the rows projected; anywhere else `plain_topk` answers None and the caller takes `run_topk`,
-which gives the same rows (tests/unit/engine/test_plain_topk.py compares both ways).
+around a ~70 µs Faiss call). Here those layers are checked, not run: where every one of them
+would have nothing to do, `segment_search.sole_search` has `_sole_index` answer and the rows
+are projected; anywhere else `plain_topk` answers None and the caller takes `run_topk`, which
+gives the same rows (tests/unit/engine/test_plain_topk.py compares both ways).
 
 The statement: no WHERE, OFFSET, PARTITION list, partition key or subquery, ascending, a
 LIMIT of 1 to MAX_TOP_K. The collection: no deleted row, one indexed segment holding every
