@@ -16,6 +16,7 @@ import numpy as np
 from sqlvec.engine.faiss_setup import batch_threads, faiss
 from sqlvec.engine.graph_order import lay_out_breadth_first
 from sqlvec.engine.index_types import KMEANS_SEED, IndexDef
+from sqlvec.engine.query_order import in_batch_order, locality_order
 from sqlvec.engine.rows import normalize_rows
 
 DEFAULT_NPROBE = 16
@@ -122,8 +123,17 @@ class BuiltIndex:
         data = self._prepared(queries)
         k = min(k, self.ntotal)
         params = self._parameters(settings, k, included or _excluding(excluded))
+        # A graph or lists walk memory query by query: neighbours searched in a row share the
+        # cache (query_order). A flat index's batch is one matrix product: nothing to gain;
+        # binary queries are packed bits, not points to group.
+        walked = self._family in _WALKED and not self.definition.binary
+        order = locality_order(data) if walked else None
+        if order is not None:
+            data = data[order]
         with batch_threads(len(data)):
             scores, ids = self.index.search(data, k, params=params)
+        if order is not None:
+            return in_batch_order(order, scores, ids)
         return scores, ids
 
     def range_search(
@@ -313,6 +323,7 @@ _EXCLUDING: dict[int, tuple[weakref.ref[np.ndarray], IdSet]] = {}
 _EXCLUDING_LOCK = threading.RLock()
 
 
+_WALKED = frozenset(("hnsw", "ivf"))  # families whose batches go in locality order
 _UNCOMPRESSED = frozenset(("flat", "ivf_flat", "hnsw", "nsg"))  # vectors stored as they are
 
 # A bitmap over ids costs max_id / 8 bytes and a few microseconds to build; IDSelectorBatch
