@@ -13,10 +13,14 @@ would have nothing to do, `segment_search.sole_search` has `_sole_index` answer 
 are projected; anywhere else `plain_topk` answers None and the caller takes `run_topk`, which
 gives the same rows (tests/unit/engine/test_plain_topk.py compares both ways).
 
-The statement: no WHERE, OFFSET, PARTITION list, partition key or subquery, ascending, a
-LIMIT of 1 to MAX_TOP_K. The collection: no deleted row, one indexed segment holding every
-row, its index's scores the exact distances (`hnsw`, `flat`, `ivf_flat`, `nsg` of a `vector`
-column under L2 or inner product), at least k rows. The answer: k rows, no notice.
+The statement: no OFFSET, PARTITION list, partition key or subquery, ascending, a LIMIT of 1
+to MAX_TOP_K; a WHERE clause only where the planner compiled it to run in memory
+(`row_filter`). The collection: no deleted row, one indexed segment holding every row, its
+index's scores the exact distances (`hnsw`, `flat`, `ivf_flat`, `nsg` of a `vector` column
+under L2 or inner product), at least k rows. With a WHERE clause, the strategy the general way
+would pick is the ID selector (`segment_search.sole_filtered_search`: 2-50 % of the rows
+allowed), which `_sole_filtered` answers with the segment's index or the filter's own. The
+answer: min(k, allowed rows) rows, no notice.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import numpy as np
 
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
-from sqlvec.engine.segment_search import SearchRequest, sole_search
+from sqlvec.engine.row_filter import matching_positions
+from sqlvec.engine.segment_search import SearchRequest, sole_filtered_search, sole_search
 from sqlvec.engine.topk import MAX_TOP_K, project
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.planner.plans import Params, RowsContext, VectorTopKPlan
@@ -50,7 +55,12 @@ def plain_topk(
         return None
     request = SearchRequest(plan.column, query, k, plan.metric, settings=settings)
     with collection.layout_lock.reading():
-        result = sole_search(collection, request)
+        if plan.row_filter is None:
+            result = sole_search(collection, request)
+        else:
+            size = len(collection.rows)
+            allowed = matching_positions(collection.rows, plan.row_filter, params, size)
+            result = sole_filtered_search(collection, request, allowed)
     if result is None:
         return None
     context = RowsContext(plan.collection, result.positions, result.distances, params)
@@ -61,7 +71,7 @@ def plain_topk(
 def _plain(plan: object) -> bool:
     return (
         type(plan) is VectorTopKPlan
-        and plan.filter is None
+        and (plan.filter is None or plan.row_filter is not None)  # a WHERE compiled in memory
         and plan.offset is None
         and plan.partitions is None
         and plan.key_values is None

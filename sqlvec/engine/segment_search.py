@@ -130,6 +130,36 @@ def sole_search(collection: Collection, request: SearchRequest) -> SearchResult 
     return result if len(result.positions) == request.k and not result.notices else None
 
 
+def sole_filtered_search(
+    collection: Collection, request: SearchRequest, candidates: np.ndarray
+) -> SearchResult | None:
+    """`search` of the rows a WHERE clause allows (`candidates`, matching positions) where
+    `_sole_filtered` answers it whole: the strategy `_filtered` would pick is the ID selector
+    (a usable index, selectivity between EXACT_BELOW_SELECTIVITY and
+    OVERFETCH_ABOVE_SELECTIVITY), one indexed segment holds every row, none deleted, and the
+    answer has min(k, allowed rows) rows. When the WHERE clause allows every row, `sole_search`.
+    None where any of that does not hold (the caller runs `search`). See engine/plain_topk.py."""
+    rows = collection.rows
+    if rows.deleted_count or request.candidates is not None or request.partitions is not None:
+        return None
+    if request.descending or request.exact:
+        return None
+    selected = list(collection.partitions.values())
+    allowed = allowed_rows(collection, candidates, None, rows.deleted_mask(len(rows)), selected)
+    if allowed.everything:
+        return sole_search(collection, request)
+    if not EXACT_BELOW_SELECTIVITY <= allowed.selectivity < OVERFETCH_ABOVE_SELECTIVITY:
+        return None
+    usable = _usable(_indexed_segments(collection, selected, request), request)
+    sole = _sole_filtered(collection, selected, usable, allowed, request)
+    if sole is None:
+        return None
+    result = sole[0]
+    if len(result.positions) < min(request.k, len(allowed.positions)) or result.notices:
+        return None  # `search` redoes it exactly
+    return result
+
+
 def _sole_filtered(
     collection: Collection,
     selected: list[Partition],

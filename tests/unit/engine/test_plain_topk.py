@@ -12,12 +12,15 @@ import numpy as np
 import pytest
 
 from sqlvec import parser, planner
+from sqlvec.engine import filter_indexes
 from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.executor import execute
+from sqlvec.engine.filter_indexes import BUILD_AFTER_USES
 from sqlvec.engine.index_types import define_index
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.plain_topk import plain_topk
+from sqlvec.engine.row_filter import matching_positions
 from sqlvec.engine.topk import run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import SqlvecError
@@ -89,6 +92,48 @@ def test_the_same_rows_as_the_general_way(engine: Engine, sql: str) -> None:
         assert plain.notices == general.notices == []
 
 
+FILTERED = [
+    "SELECT id, e <-> $1 AS d FROM c WHERE cat = $2 ORDER BY e <-> $1 LIMIT 10",  # 10 %
+    "SELECT id FROM c WHERE cat IN (1, 4, 7) AND id <> $2 ORDER BY e <-> $1 LIMIT 10",  # 30 %
+]
+
+
+@pytest.mark.parametrize("sql", FILTERED)
+def test_a_filter_the_id_selector_serves_gives_the_general_way_s_rows(
+    engine: Engine, sql: str
+) -> None:
+    for i, query in enumerate(_queries(30)):
+        plain, general = _both(engine, sql, [query, i % 10])
+        assert plain is not None, "a compiled WHERE between 2 and 50 % takes the short way"
+        assert (plain.tag, plain.columns, plain.rows) == (
+            general.tag,
+            general.columns,
+            general.rows,
+        )
+        assert len(plain.rows) == 10 and plain.notices == general.notices == []
+
+
+def test_a_filter_s_own_index_answers_both_ways_alike(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filter_indexes, "MIN_ROWS", 100)  # 10 % of ROWS is 200 rows
+    sql = FILTERED[0]
+    queries = _queries(BUILD_AFTER_USES + 4)
+    for query in queries:  # the filter's uses: its own index is built after enough of them
+        _both(engine, sql, [query, 3])
+    engine.wait_for_builds()
+    collection = engine.collection("c")
+    rows = collection.rows
+    row_filter = _plan(engine, sql).row_filter
+    assert row_filter is not None
+    allowed = matching_positions(rows, row_filter, [queries[0], 3], len(rows))  # cached: same
+    segments = collection.partitions["_default"].sealed
+    assert collection.filter_indexes.count_ready(rows.version, segments, "e", allowed) == 1
+    for query in queries:
+        plain, general = _both(engine, sql, [query, 3])
+        assert plain is not None and plain.rows == general.rows
+
+
 @pytest.mark.parametrize(
     ("metric", "index", "params", "operator"),
     [
@@ -117,8 +162,11 @@ def test_ties_and_every_exact_score_index(
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT id FROM c WHERE cat = 3 ORDER BY e <-> $1 LIMIT 5",
         "SELECT id FROM c ORDER BY e <-> $1 LIMIT 5 OFFSET 2",
+        "SELECT id FROM c WHERE cat = 3 ORDER BY e <-> $1 LIMIT 5 OFFSET 2",
+        "SELECT id FROM c WHERE id < 30 ORDER BY e <-> $1 LIMIT 5",  # 1.5 %: exact
+        "SELECT id FROM c WHERE cat < 5 ORDER BY e <-> $1 LIMIT 5",  # 50 %: over-fetching
+        "SELECT id FROM c WHERE cat IN (SELECT cat FROM c WHERE id = 3) ORDER BY e <-> $1 LIMIT 5",
         "SELECT id FROM c PARTITION (_default) ORDER BY e <-> $1 LIMIT 5",
         "SELECT id FROM c ORDER BY e <-> $1 DESC LIMIT 5",
         "SELECT id FROM c ORDER BY e <-> $1",
@@ -148,15 +196,15 @@ def _dropped(engine: Engine) -> None:
     engine.drop_index("c_e_idx", "c")
 
 
+@pytest.mark.parametrize("sql", [PLAIN[1], FILTERED[0]])
 @pytest.mark.parametrize("change", [_deleted, _growing, _dropped])
-def test_another_layout_takes_the_general_way(engine: Engine, change: Any) -> None:
-    sql = PLAIN[1]
-    assert _both(engine, sql, [_queries(1)[0]])[0] is not None
+def test_another_layout_takes_the_general_way(engine: Engine, change: Any, sql: str) -> None:
+    assert _both(engine, sql, [_queries(1)[0], 3])[0] is not None
     change(engine)
     for query in _queries(5):
-        plain, general = _both(engine, sql, [query])
+        plain, general = _both(engine, sql, [query, 3])
         assert plain is None
-        assert execute(engine, _plan(engine, sql), [query], SETTINGS).rows == general.rows
+        assert execute(engine, _plan(engine, sql), [query, 3], SETTINGS).rows == general.rows
 
 
 def test_fewer_rows_than_k_take_the_general_way_and_its_notice(engine: Engine) -> None:
