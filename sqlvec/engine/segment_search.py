@@ -113,9 +113,7 @@ def sole_search(collection: Collection, request: SearchRequest) -> SearchResult 
     `search`'s bookkeeping; None where any of that does not hold (the caller runs `search`,
     which also raises or words the notice). See engine/plain_topk.py."""
     rows = collection.rows
-    if rows.deleted_count or request.candidates is not None or request.partitions is not None:
-        return None
-    if request.descending or request.exact:
+    if not _plainly_searched(rows, request):
         return None
     selected = list(collection.partitions.values())
     indexed = _indexed_segments(collection, selected, request)
@@ -130,6 +128,14 @@ def sole_search(collection: Collection, request: SearchRequest) -> SearchResult 
     return result if len(result.positions) == request.k and not result.notices else None
 
 
+def _plainly_searched(rows: CollectionRows, request: SearchRequest) -> bool:
+    """What both short ways need: no row deleted, every partition searched, ascending, through
+    the indexes, with no candidate list made yet."""
+    if rows.deleted_count or request.candidates is not None or request.partitions is not None:
+        return False
+    return not (request.descending or request.exact)
+
+
 def sole_filtered_search(
     collection: Collection, request: SearchRequest, candidates: np.ndarray
 ) -> SearchResult | None:
@@ -140,9 +146,7 @@ def sole_filtered_search(
     answer has min(k, allowed rows) rows. When the WHERE clause allows every row, `sole_search`.
     None where any of that does not hold (the caller runs `search`). See engine/plain_topk.py."""
     rows = collection.rows
-    if rows.deleted_count or request.candidates is not None or request.partitions is not None:
-        return None
-    if request.descending or request.exact:
+    if not _plainly_searched(rows, request):
         return None
     selected = list(collection.partitions.values())
     allowed = allowed_rows(collection, candidates, None, rows.deleted_mask(len(rows)), selected)
