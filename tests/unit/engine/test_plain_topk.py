@@ -243,3 +243,9 @@ def test_an_nprobe_beyond_nlist_is_refused_as_always(tmp_path: Path) -> None:
         assert raised.value.sqlstate == "22023"
     finally:
         engine.close()
+
+
+def test_a_null_filter_value_matches_nothing_both_ways(engine: Engine) -> None:
+    plain, general = _both(engine, FILTERED[0], [_queries(1)[0], None])
+    assert plain is None  # no row allowed: the general way's exact search over none
+    assert general.rows == [] and general.tag == "SELECT 0"
