@@ -50,6 +50,10 @@ class UndefinedFunction(SqlvecError):
     sqlstate = "42883"
 
 
+class UndefinedParameter(SqlvecError):
+    sqlstate = "42P02"
+
+
 class UndefinedObject(SqlvecError):
     sqlstate = "42704"
 

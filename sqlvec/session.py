@@ -30,8 +30,10 @@ from sqlvec.errors import (
     InvalidCursorName,
     InvalidSqlStatementName,
     SyntaxError,
+    UndefinedParameter,
 )
 from sqlvec.planner.plans import OutputColumn, Plan
+from sqlvec.planner.values import parameter_index
 from sqlvec.session_cancel import RunningStatement
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
@@ -125,6 +127,7 @@ class Session:
             for index, statement in enumerate(statements):
                 # Planned just before it runs: an earlier statement may create what it uses.
                 prepared = self._prepare(sql, index, statement, [])
+                _check_no_parameters(prepared)
                 portal = Portal(prepared, [], [])
                 yield await self._run_portal(portal, 0, describe_rows=True)
         except BaseException:
@@ -414,3 +417,15 @@ def _column_descs(columns: list[OutputColumn] | None) -> list[ColumnDesc] | None
     if columns is None:
         return None
     return [ColumnDesc(c.name, c.type, c.typmod) for c in columns]
+
+
+def _check_no_parameters(prepared: Prepared) -> None:
+    """A simple query has no way to pass `$n` values (Postgres refuses it before it runs)."""
+    if prepared.plan is None or not prepared.plan.param_types:
+        return
+    assert prepared.statement is not None
+    first = prepared.statement.find(exp.Parameter, exp.Placeholder)
+    number = 1
+    if isinstance(first, exp.Parameter | exp.Placeholder):
+        number = parameter_index(first) + 1
+    raise UndefinedParameter(f"there is no parameter ${number}")

@@ -27,9 +27,9 @@ from sqlvec.planner.physical import to_physical
 from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn, VectorRangePlan
 from sqlvec.planner.rules import RULES
 from sqlvec.planner.table_functions import replace_table_functions
-from sqlvec.planner.values import compile_value
+from sqlvec.planner.values import checked_vector_literals, compile_value
 from sqlvec.planner.vector_aggregates import vector_aggregates
-from sqlvec.planner.vector_sql import normalize_functions, to_duckdb
+from sqlvec.planner.vector_sql import FUNCTION_NAME, normalize_functions, to_duckdb
 from sqlvec.planner.vector_text import vector_text_casts
 from sqlvec.types import TEXT, UNKNOWN
 
@@ -52,8 +52,7 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
         try:
             return _constant_plan(select, ctx)
         except FeatureNotSupported:
-            if uses_vectors:
-                raise
+            pass  # DuckDB evaluates what the constant plan does not (vector_dims('[1,2]'), ...)
     if not uses_vectors or ctx.exact_vectors:
         return duck_query_plan(select, ctx)
     if isinstance(select, exp.Select):
@@ -97,7 +96,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         if ctx.catalog.has_collection(table.name)
     ]
     infer_parameter_types(statement, specs, ctx)
-    statement = vector_text_casts(statement.copy(), specs)
+    statement = checked_vector_literals(vector_text_casts(statement.copy(), specs))
     statement = to_duckdb(vector_aggregates(statement, specs))
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
@@ -195,13 +194,15 @@ def _unalias(node: exp.Expr) -> exp.Expr:
 
 def output_name(node: exp.Expr) -> str:
     """The column name Postgres gives a select-list entry."""
+    if FUNCTION_NAME in node.meta:
+        return str(node.meta[FUNCTION_NAME])
     if isinstance(node, exp.Alias):
         return node.alias
     if isinstance(node, exp.Column):
         return node.name
     if isinstance(node, exp.Cast):
         inner = node.this
-        if isinstance(inner, exp.Column | exp.Cast | exp.Func):
+        if isinstance(inner, exp.Column | exp.Cast | exp.Func) or FUNCTION_NAME in inner.meta:
             return output_name(inner)
         if isinstance(node.to, exp.ObjectIdentifier):  # 'vector'::regtype
             return str(node.to.this).lower()

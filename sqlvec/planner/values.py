@@ -200,6 +200,29 @@ def _cast(node: exp.Cast, params: ParamTypes) -> tuple[Evaluator, PgType]:
     return (lambda p: convert(inner(p))), target
 
 
+def checked_vector_literals(tree: exp.Expr) -> exp.Expr:
+    """`'[1,2]'::vector` (or halfvec) literals of a statement DuckDB runs, checked as pgvector
+    checks them and written as it prints them: DuckDB's own cast to FLOAT[] accepts NaN and
+    words its errors its own way. `tree` is changed in place."""
+    for cast in list(tree.find_all(exp.Cast)):
+        literal = cast.this
+        if not (isinstance(literal, exp.Literal) and literal.is_string) or not _vector_cast(cast):
+            continue
+        evaluate, pg_type = _cast(cast, ParamTypes([]))
+        text_of = vector_text(pg_type)
+        assert text_of is not None, "a vector or halfvec prints as text"
+        literal.replace(exp.Literal.string(text_of(evaluate([]))))
+    return tree
+
+
+def _vector_cast(cast: exp.Cast) -> bool:
+    to = cast.to
+    if to.this == exp.DataType.Type.VECTOR:
+        return True
+    kind = to.args.get("kind") if to.this == exp.DataType.Type.USERDEFINED else None
+    return str(kind or "").lower() == "halfvec"
+
+
 def text_cast(node: exp.Cast) -> bool:
     """A cast to `text` or `varchar` without a length."""
     target, typmod = declared_type(node.to)

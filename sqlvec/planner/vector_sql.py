@@ -39,6 +39,9 @@ _DUCKDB_DISTANCES = {
     "cosine": "list_cosine_distance",
 }
 _LIST = exp.DataType.build("FLOAT[]", dialect="duckdb")
+# Where a function became an operator, the name Postgres gives its output column (`SELECT
+# l2_distance(a, b)` is a column named l2_distance, `SELECT a <-> b` one named ?column?).
+FUNCTION_NAME = "sqlvec_function_name"
 _BIT = exp.DataType.build("BIT", dialect="duckdb")
 
 
@@ -46,19 +49,13 @@ def normalize_functions(tree: exp.Expr) -> exp.Expr:
     """pgvector's distance functions as operators: the form the vector search rules match."""
 
     def rewrite(node: exp.Expr) -> exp.Expr:
-        # sqlglot knows two of them as functions of its own (BigQuery's and others').
-        for builtin, operator in _SQLGLOT_DISTANCES.items():
-            if type(node) is builtin:
-                return operator(this=node.this.copy(), expression=node.expression.copy())
-        name = _anonymous_name(node)
-        if name is None or len(node.expressions) != 2:
-            return node
-        left, right = (e.copy() for e in node.expressions)
-        if name in _DISTANCE_FUNCTIONS:
-            return _DISTANCE_FUNCTIONS[name](this=left, expression=right)
-        if name == "inner_product":
-            return exp.Neg(this=exp.Paren(this=NegInnerProduct(this=left, expression=right)))
-        return node
+        rewritten = _as_operator(node)
+        if rewritten is not node:
+            name = _anonymous_name(node)
+            if name is None and isinstance(node, exp.Func):
+                name = node.sql_name().lower()  # sqlglot's own CosineDistance
+            rewritten.meta[FUNCTION_NAME] = name
+        return rewritten
 
     names = {*_DISTANCE_FUNCTIONS, "inner_product"}
     calls = any(_anonymous_name(n) in names for n in tree.find_all(exp.Anonymous))
@@ -67,15 +64,29 @@ def normalize_functions(tree: exp.Expr) -> exp.Expr:
     return tree.copy().transform(rewrite)
 
 
+def _as_operator(node: exp.Expr) -> exp.Expr:
+    # sqlglot knows two of them as functions of its own (BigQuery's and others').
+    for builtin, operator in _SQLGLOT_DISTANCES.items():
+        if type(node) is builtin:
+            return operator(this=node.this.copy(), expression=node.expression.copy())
+    name = _anonymous_name(node)
+    if name is None or len(node.expressions) != 2:
+        return node
+    left, right = (e.copy() for e in node.expressions)
+    if name in _DISTANCE_FUNCTIONS:
+        return _DISTANCE_FUNCTIONS[name](this=left, expression=right)
+    if name == "inner_product":
+        return exp.Neg(this=exp.Paren(this=NegInnerProduct(this=left, expression=right)))
+    return node
+
+
 def to_duckdb(tree: exp.Expr) -> exp.Expr:
     """Vector operators, functions and casts as DuckDB list expressions (FLOAT[])."""
 
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, VectorDistance):
             return _distance(node)
-        if isinstance(node, exp.Cast) and (
-            node.to.this == exp.DataType.Type.VECTOR or _user_type(node.to) == "halfvec"
-        ):
+        if isinstance(node, exp.Cast) and _is_vector_type(node.to):
             return exp.cast(node.this, _LIST)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
             return exp.cast(node.this, _BIT)  # DuckDB's BIT takes no length
@@ -180,7 +191,15 @@ def _norm(vector: exp.Expr) -> exp.Expr:
 
 
 def _as_list(node: exp.Expr) -> exp.Expr:
+    # The rewrite replaced the node around this one, so `transform` does not visit it: a
+    # `'[1,2]'::vector` here is made a list directly (DuckDB has no type VECTOR).
+    if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        node = node.this
     return exp.cast(node.copy(), _LIST)
+
+
+def _is_vector_type(data_type: exp.DataType) -> bool:
+    return data_type.this == exp.DataType.Type.VECTOR or _user_type(data_type) == "halfvec"
 
 
 def _user_type(data_type: exp.DataType) -> str | None:
