@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.errors import FeatureNotSupported, UndefinedColumn
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.logical import Output
+from sqlvec.planner.logical import NotAVectorSearch, Output
 from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, RowsContext
 from sqlvec.planner.values import (
     ParamTypes,
@@ -71,9 +71,9 @@ class ProjectionBuilder:
             inner, pg_type, _ = self.producer(node.this)
             return (lambda engine, ctx: [_neg(v) for v in inner(engine, ctx)]), pg_type, -1
         if node.find(exp.Column):
-            raise FeatureNotSupported(
-                f"expression is not supported in a vector search: {node.sql('sqlvec')}"
-            )
+            # A function of the rows' values (upper(name), vector_dims(embedding)): the query
+            # runs exactly in DuckDB instead, as one the search path does not take.
+            raise NotAVectorSearch(f"expression not computed by the search: {node.sql('sqlvec')}")
         evaluate, pg_type = compile_value(node, self.params)
         return (lambda engine, ctx: [evaluate(ctx.params)] * len(ctx.positions)), pg_type, -1
 
@@ -93,9 +93,7 @@ class ProjectionBuilder:
         produce, pg_type, _ = self._column(node)
         text_of = vector_text(pg_type)
         if text_of is None:
-            raise FeatureNotSupported(
-                f"expression is not supported in a vector search: {node.sql('sqlvec')}::text"
-            )
+            raise NotAVectorSearch(f"expression not computed by the search: {node.sql('sqlvec')}")
         return (lambda engine, ctx: [text_of(v) for v in produce(engine, ctx)]), TEXT, -1
 
     def _distance(self, node: VectorDistance) -> RowProducer:
@@ -105,9 +103,7 @@ class ProjectionBuilder:
         if not isinstance(column_side, exp.Column):
             column_side, query_side = query_side, column_side
         if not isinstance(column_side, exp.Column) or query_side.find(exp.Column):
-            raise FeatureNotSupported(
-                "a distance in a vector search must be between a vector column and a constant"
-            )
+            raise NotAVectorSearch("a distance between two columns is computed by DuckDB")
         column = self.spec.column(column_side.name)
         if not column.is_vector:
             raise FeatureNotSupported(f'column "{column.name}" is not a vector')
