@@ -47,6 +47,7 @@ from sqlvec.planner.plans import (
     DuckPlan,
     ExplainPlan,
     FlushPlan,
+    SearchSubqueryPlan,
     ShowCollectionsPlan,
     ShowPartitionsPlan,
     VectorRangePlan,
@@ -79,6 +80,7 @@ _NO_IMPLICIT_BLOCK = frozenset(
         VectorTopKPlan,
         VectorRangePlan,
         BatchTopKPlan,
+        SearchSubqueryPlan,
         DuckPlan,
         ConstantPlan,
         ShowCollectionsPlan,
@@ -96,6 +98,8 @@ def searched_collection(node: object) -> str | None:
         return node.collection
     if isinstance(node, BatchTopKPlan):
         return node.inner.collection
+    if isinstance(node, SearchSubqueryPlan):
+        return node.search.collection
     if isinstance(node, ExplainPlan):
         return searched_collection(node.inner)
     return None

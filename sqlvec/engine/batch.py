@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -23,13 +24,15 @@ from sqlvec.planner.plans import (
     RowsContext,
     VectorTopKPlan,
 )
-from sqlvec.types import HALFVEC, VECTOR
+from sqlvec.sparse import format_sparsevec
+from sqlvec.types import HALFVEC, INT8, SPARSEVEC, VECTOR
 from sqlvec.vector_kinds import kind_of
 from sqlvec.vectors import check_same_dimensions
 
 ROW = "__sqlvec_row"
 # Search results hold vectors of any length: a list, where a collection stores FLOAT[d].
-_ARROW = {**ARROW_TYPES, VECTOR.oid: pa.list_(pa.float32())}
+_ARROW = {**ARROW_TYPES, VECTOR.oid: pa.list_(pa.float32()), HALFVEC.oid: pa.list_(pa.float32())}
+_TEXT_FORMS: dict[int, Callable[[Any], str]] = {SPARSEVEC.oid: format_sparsevec}
 
 
 def execute_batch(
@@ -239,16 +242,27 @@ def _with_query(plan: BatchTopKPlan, params: Params, query: np.ndarray) -> list[
 
 
 def _lateral_table(plan: BatchTopKPlan, columns: list[list[Any]]) -> pa.Table:
-    names = [ROW, *(c.name for c in plan.inner.projection.columns)]
-    types = [
-        pa.int64(),
-        *(_ARROW.get(c.type.oid, pa.string()) for c in plan.inner.projection.columns),
-    ]
-    arrays = [
-        pa.array(values if _all_plain(values) else [_plain(v) for v in values], type=kind)
-        for values, kind in zip(columns, types, strict=True)
-    ]
-    return pa.table(arrays, names=names)
+    return _table([OutputColumn(ROW, INT8), *plan.inner.projection.columns], columns)
+
+
+def search_table(search: VectorTopKPlan, rows: list[tuple[Any, ...]]) -> pa.Table:
+    """A top-k search's rows, nearest first, as the relation a statement around it reads."""
+    outputs = search.projection.columns
+    columns = [list(values) for values in zip(*rows, strict=True)] if rows else []
+    return _table(list(outputs), columns or [[] for _ in outputs])
+
+
+def _table(outputs: list[OutputColumn], columns: list[list[Any]]) -> pa.Table:
+    arrays = [_array(output, values) for output, values in zip(outputs, columns, strict=True)]
+    return pa.table(arrays, names=[c.name for c in outputs])
+
+
+def _array(output: OutputColumn, values: list[Any]) -> pa.Array:
+    kind = _ARROW.get(output.type.oid)
+    if kind is None:  # text, varchar, and the types DuckDB reads as their text form
+        text_of = _TEXT_FORMS.get(output.type.oid, str)
+        return pa.array([None if v is None else text_of(v) for v in values], type=pa.string())
+    return pa.array(values if _all_plain(values) else [_plain(v) for v in values], type=kind)
 
 
 def _empty_lateral(plan: BatchTopKPlan) -> pa.Table:

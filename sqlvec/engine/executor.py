@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pyarrow as pa
+
 from sqlvec.engine.administration import execute_administration, stats_relations
-from sqlvec.engine.batch import describe_batch, execute_batch
+from sqlvec.engine.batch import describe_batch, execute_batch, search_table
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.explain import COLUMNS as EXPLAIN_COLUMNS
 from sqlvec.engine.explain import explain_analyze, explain_lines
@@ -15,6 +19,7 @@ from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
 from sqlvec.planner.plans import (
+    SEARCH_RELATION,
     AnalyzePlan,
     BatchTopKPlan,
     ConstantPlan,
@@ -26,6 +31,7 @@ from sqlvec.planner.plans import (
     OutputColumn,
     Params,
     RowsContext,
+    SearchSubqueryPlan,
     ShowCollectionsPlan,
     ShowPartitionsPlan,
     VectorRangePlan,
@@ -47,6 +53,8 @@ def execute(
     if isinstance(node, BatchTopKPlan):
         columns, rows = execute_batch(engine, node, params, settings or SearchSettings())
         return Outcome(f"SELECT {len(rows)}", columns, rows)
+    if isinstance(node, SearchSubqueryPlan):
+        return _search_subquery(engine, node, params, settings or SearchSettings())
     if isinstance(node, ExplainPlan):
         return _explain(engine, node, params, settings or SearchSettings())
     if isinstance(node, DuckPlan):
@@ -105,6 +113,10 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
         return list(node.columns)
     if isinstance(node, BatchTopKPlan):
         return describe_batch(engine, node)
+    if isinstance(node, SearchSubqueryPlan):
+        relations = _search_relations(engine, node, [])
+        described = engine.describe_sql(node.final.describe_sql, relations)
+        return _named(node.final, [OutputColumn(*column) for column in described])
     if isinstance(node, ExplainPlan):
         return list(EXPLAIN_COLUMNS)
     if isinstance(node, DuckPlan):
@@ -149,6 +161,27 @@ def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:
     result = engine.run_sql(plan.query.sql, plan.query.bind(params), stats_relations(engine, plan))
     columns = _named(plan, [OutputColumn(*column) for column in result.columns])
     return Outcome(f"SELECT {len(result.rows)}", columns, result.rows)
+
+
+def _search_subquery(
+    engine: Engine, plan: SearchSubqueryPlan, params: Params, settings: SearchSettings
+) -> Outcome:
+    """The search through the indexes, then the statement around it in DuckDB (over its
+    rows, and the tables it names)."""
+    found = execute(engine, plan.search, params, settings)
+    final = plan.final
+    if final.reads_catalog:
+        engine.pg_catalog.refresh(engine.catalog_version)
+    relations = _search_relations(engine, plan, found.rows)
+    result = engine.run_sql(final.query.sql, final.query.bind(params), relations)
+    columns = _named(final, [OutputColumn(*column) for column in result.columns])
+    return Outcome(f"SELECT {len(result.rows)}", columns, result.rows, notices=found.notices)
+
+
+def _search_relations(
+    engine: Engine, plan: SearchSubqueryPlan, rows: list[tuple[Any, ...]]
+) -> dict[str, pa.Table]:
+    return {**stats_relations(engine, plan.final), SEARCH_RELATION: search_table(plan.search, rows)}
 
 
 def _named(plan: DuckPlan, columns: list[OutputColumn]) -> list[OutputColumn]:

@@ -24,11 +24,13 @@ from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOV
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
 from sqlvec.planner.plans import (
+    SEARCH_RELATION,
     BatchTopKPlan,
     DuckPlan,
     InsertPlan,
     OutputColumn,
     Params,
+    SearchSubqueryPlan,
     VectorRangePlan,
     VectorTopKPlan,
 )
@@ -65,6 +67,10 @@ def explain_lines(
         else:
             lines.append("  Join: DuckDB, outer rows with their results")
         return lines
+    if isinstance(node, SearchSubqueryPlan):
+        lines = ["DuckDB Query over a vector search's rows", f"  SQL: {node.final.query.sql}"]
+        search = _topk_lines(engine, node.search, params, settings)
+        return lines + [f"  {SEARCH_RELATION}:"] + ["    " + line for line in search]
     if isinstance(node, DuckPlan):
         return ["DuckDB Query", f"  SQL: {node.query.sql}"]
     if isinstance(node, InsertPlan):

@@ -110,3 +110,8 @@ LogicalNode = Scan | Filter | Project | Sort | Limit | VectorTopK | VectorRange
 
 class NotAVectorSearch(Exception):
     """The query uses vectors but is not a top-k search: DuckDB runs it, exactly, instead."""
+
+
+class UncomputedOutput(NotAVectorSearch):
+    """A top-k search whose select list has what the search does not compute (a function of
+    a row's values): the search runs, and DuckDB computes the outputs over its rows."""

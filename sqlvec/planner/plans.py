@@ -248,6 +248,20 @@ class BatchTopKPlan:
 
 
 @dataclass(frozen=True)
+class SearchSubqueryPlan:
+    """A statement around a top-k search in its FROM clause (a kNN subquery, or a search whose
+    outputs the search does not compute): the search runs through the indexes, and DuckDB runs
+    `final` over its rows, the relation SEARCH_RELATION (SEARCH_RANK 0 is the nearest)."""
+
+    search: VectorTopKPlan
+    final: DuckPlan
+
+
+SEARCH_RELATION = "sqlvec_search"
+SEARCH_RANK = "__sqlvec_rank"
+
+
+@dataclass(frozen=True)
 class ExplainPlan:
     inner: object  # the explained statement's plan
     analyze: bool

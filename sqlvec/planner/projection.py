@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.errors import FeatureNotSupported, UndefinedColumn
 from sqlvec.parser.nodes import VectorDistance
-from sqlvec.planner.logical import NotAVectorSearch, Output
+from sqlvec.planner.logical import Output, UncomputedOutput
 from sqlvec.planner.plans import OutputColumn, ResultProjection, RowProducer, RowsContext
 from sqlvec.planner.values import (
     ParamTypes,
@@ -73,7 +73,7 @@ class ProjectionBuilder:
         if node.find(exp.Column):
             # A function of the rows' values (upper(name), vector_dims(embedding)): the query
             # runs exactly in DuckDB instead, as one the search path does not take.
-            raise NotAVectorSearch(f"expression not computed by the search: {node.sql('sqlvec')}")
+            raise UncomputedOutput(f"expression not computed by the search: {node.sql('sqlvec')}")
         evaluate, pg_type = compile_value(node, self.params)
         return (lambda engine, ctx: [evaluate(ctx.params)] * len(ctx.positions)), pg_type, -1
 
@@ -93,7 +93,7 @@ class ProjectionBuilder:
         produce, pg_type, _ = self._column(node)
         text_of = vector_text(pg_type)
         if text_of is None:
-            raise NotAVectorSearch(f"expression not computed by the search: {node.sql('sqlvec')}")
+            raise UncomputedOutput(f"expression not computed by the search: {node.sql('sqlvec')}")
         return (lambda engine, ctx: [text_of(v) for v in produce(engine, ctx)]), TEXT, -1
 
     def _distance(self, node: VectorDistance) -> RowProducer:
@@ -103,7 +103,7 @@ class ProjectionBuilder:
         if not isinstance(column_side, exp.Column):
             column_side, query_side = query_side, column_side
         if not isinstance(column_side, exp.Column) or query_side.find(exp.Column):
-            raise NotAVectorSearch("a distance between two columns is computed by DuckDB")
+            raise UncomputedOutput("a distance between two columns is computed by DuckDB")
         column = self.spec.column(column_side.name)
         if not column.is_vector:
             raise FeatureNotSupported(f'column "{column.name}" is not a vector')

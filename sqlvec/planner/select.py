@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
@@ -21,11 +22,13 @@ from sqlvec.planner.logical import (
     Scan,
     Sort,
     SortKey,
+    UncomputedOutput,
 )
 from sqlvec.planner.pg_catalog import rewrite_pg_catalog
 from sqlvec.planner.physical import to_physical
 from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn, VectorRangePlan
 from sqlvec.planner.rules import RULES
+from sqlvec.planner.search_subquery import plan_search_subquery, searched_first
 from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import checked_vector_literals, compile_value
 from sqlvec.planner.vector_aggregates import vector_aggregates
@@ -61,8 +64,19 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
             if join is not None:
                 return plan_lateral(select, join, ctx, lambda inner: _vector_search(inner, ctx))
             return _with_fallback(_vector_search(select, ctx), select, ctx)
+        except UncomputedOutput:
+            # Outputs the search does not compute: the search as a subquery, DuckDB on top.
+            searched = searched_first(select)
         except NotAVectorSearch:
-            pass
+            searched = select
+        found = plan_search_subquery(
+            searched,
+            ctx.catalog.spec,
+            lambda inner: _vector_search(inner, ctx),
+            lambda outer, spec: duck_query_plan(outer, ctx, (spec,)),
+        )
+        if found is not None:
+            return found
     return duck_query_plan(select, ctx)
 
 
@@ -82,7 +96,11 @@ def _with_fallback(plan: object, select: exp.Select, ctx: PlanContext) -> object
     return plan
 
 
-def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
+def duck_query_plan(
+    statement: exp.Expr, ctx: PlanContext, searched: tuple[CollectionSpec, ...] = ()
+) -> DuckPlan:
+    """`statement` run by DuckDB; `searched`: collections whose search results it reads in a
+    relation (search_subquery), so their vector columns keep their type there."""
     if any(table.args.get("partitions") for table in statement.find_all(exp.Table)):
         raise FeatureNotSupported(
             "PARTITION (...) is supported in vector searches only, not yet in other queries"
@@ -94,7 +112,7 @@ def duck_query_plan(statement: exp.Expr, ctx: PlanContext) -> DuckPlan:
         ctx.catalog.spec(table.name)
         for table in statement.find_all(exp.Table)
         if ctx.catalog.has_collection(table.name)
-    ]
+    ] + list(searched)
     infer_parameter_types(statement, specs, ctx)
     statement = checked_vector_literals(vector_text_casts(statement.copy(), specs))
     statement = to_duckdb(vector_aggregates(statement, specs))

@@ -33,6 +33,10 @@ STATEMENTS = {
     "partition_key": "EXPLAIN SELECT id FROM ex_key WHERE tenant IN ('a', 'b') AND grp > 2 "
     "ORDER BY embedding <-> %s LIMIT 3",
     "range_similarity": "EXPLAIN SELECT id FROM ex_plain WHERE 1 - (embedding <=> %s) >= 0.8",
+    "search_subquery": "EXPLAIN SELECT grp, count(*) FROM (SELECT grp FROM ex_hnsw "
+    "ORDER BY embedding <-> %s LIMIT 10) s GROUP BY grp",
+    "search_outputs": "EXPLAIN SELECT id, abs(grp - 5) FROM ex_hnsw WHERE grp < 5 "
+    "ORDER BY embedding <-> %s LIMIT 3",
 }
 
 

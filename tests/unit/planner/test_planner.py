@@ -9,10 +9,12 @@ from sqlvec.engine.catalog import CollectionSpec, ColumnSpec
 from sqlvec.errors import FeatureNotSupported, UndefinedColumn, UndefinedTable
 from sqlvec.planner.logical import Limit, Project, Scan, Sort, SortKey, VectorTopK
 from sqlvec.planner.plans import (
+    SEARCH_RELATION,
     ConstantPlan,
     CreateCollectionPlan,
     DuckPlan,
     InsertPlan,
+    SearchSubqueryPlan,
     VectorTopKPlan,
 )
 from sqlvec.planner.rules.topk import vector_topk
@@ -165,3 +167,37 @@ def test_distance_functions_are_the_operators() -> None:
     assert isinstance(node, VectorTopKPlan) and node.metric == "l2"
     node = plan("SELECT id FROM docs ORDER BY cosine_distance(embedding, $1) LIMIT 3").node
     assert isinstance(node, VectorTopKPlan) and node.metric == "cosine"
+
+
+def test_one_knn_subquery_is_searched_and_the_statement_around_it_is_duckdb() -> None:
+    result = plan(
+        "SELECT year, count(*) FROM (SELECT year FROM docs ORDER BY embedding <-> $1 "
+        "LIMIT 20) s GROUP BY year"
+    )
+    node = result.node
+    assert isinstance(node, SearchSubqueryPlan)
+    assert node.search.collection == "docs" and node.search.limit is not None
+    assert node.search.limit([None]) == 20
+    assert f"FROM {SEARCH_RELATION} AS s" in node.final.query.sql
+    assert result.param_types == [VECTOR]
+
+
+def test_outputs_the_search_does_not_compute_make_it_a_subquery() -> None:
+    node = plan(
+        "SELECT id, upper(title) AS t, embedding <-> $1 AS d FROM docs d0 "
+        "WHERE year > 2000 ORDER BY d LIMIT 5"
+    ).node
+    assert isinstance(node, SearchSubqueryPlan)
+    assert node.search.filter is not None  # the WHERE clause went with the search
+    assert f"FROM {SEARCH_RELATION} AS d0" in node.final.query.sql
+    assert "WHERE" not in node.final.query.sql and "ORDER BY" not in node.final.query.sql
+
+
+def test_two_knn_subqueries_or_none_stay_in_duckdb() -> None:
+    two = plan(
+        "SELECT * FROM (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 3) a "
+        "JOIN (SELECT id FROM docs ORDER BY embedding <-> $2 LIMIT 3) b ON a.id = b.id"
+    )
+    assert isinstance(two.node, DuckPlan)
+    plain = plan("SELECT count(*) FROM (SELECT id FROM docs ORDER BY id LIMIT 3) s")
+    assert isinstance(plain.node, DuckPlan)

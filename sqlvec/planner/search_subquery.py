@@ -1,0 +1,114 @@
+"""A top-k search in a FROM clause, run through the indexes, with the SQL around it in DuckDB:
+
+    SELECT category, count(*) FROM (
+        SELECT category FROM docs ORDER BY embedding <-> $1 LIMIT 100) s GROUP BY category
+    SELECT r.id, n.note FROM (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 10) r
+        JOIN notes n ON n.id = r.id
+    SELECT id, upper(title) FROM docs ORDER BY embedding <-> $1 LIMIT 10
+
+DuckDB alone would compute every row's distance (exact, a scan of the collection); pgvector
+takes its index for such a subquery. Here the search runs as any top-k search, and its rows,
+nearest first, become the relation SEARCH_RELATION that the statement reads in the subquery's
+place (DuckDB keeps a relation's order through projections and filters). The third form, whose
+select list has what the search does not compute, is first written as the first
+(`searched_first`): the search with `*` as the subquery, the select list over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from sqlvec.engine.catalog import CollectionSpec
+from sqlvec.errors import FeatureNotSupported
+from sqlvec.parser.nodes import VectorDistance
+from sqlvec.planner.logical import NotAVectorSearch
+from sqlvec.planner.plans import SEARCH_RELATION, DuckPlan, SearchSubqueryPlan, VectorTopKPlan
+
+PlanSearch = Callable[[exp.Select], object]
+PlanDuck = Callable[[exp.Expr, CollectionSpec], DuckPlan]
+
+_MOVED = ("where", "order", "limit", "offset")  # the clauses that make the search
+
+
+def plan_search_subquery(
+    select: exp.Select,
+    spec_of: Callable[[str], CollectionSpec],
+    plan_search: PlanSearch,
+    plan_duck: PlanDuck,
+) -> SearchSubqueryPlan | None:
+    """The plan where exactly one subquery of the FROM clause or a join is a top-k search;
+    None where none is (or several are: DuckDB runs those statements whole)."""
+    subqueries = _from_subqueries(select)
+    found = [(i, plan) for i, s in enumerate(subqueries) if (plan := _search(s, plan_search))]
+    if len(found) != 1:
+        return None
+    index, search = found[0]
+    outer = select.copy()
+    subquery = _from_subqueries(outer)[index]
+    relation = exp.to_table(SEARCH_RELATION)
+    alias = subquery.args.get("alias")
+    if alias is None:
+        alias = exp.TableAlias(this=exp.to_identifier(SEARCH_RELATION))
+    relation.set("alias", alias.copy())
+    subquery.replace(relation)
+    return SearchSubqueryPlan(search, plan_duck(outer, spec_of(search.collection)))
+
+
+def searched_first(select: exp.Select) -> exp.Select:
+    """`SELECT f(x) FROM t WHERE p ORDER BY d LIMIT k` as
+    `SELECT f(x) FROM (SELECT * FROM t WHERE p ORDER BY d LIMIT k) t`: the search as a
+    subquery named as the table was, so the select list reads the same names."""
+    source = select.args["from_"].this
+    if not isinstance(source, exp.Table):  # the search planned, so FROM is one collection
+        return select
+    inner = exp.Select(expressions=[exp.Star()])
+    inner.set("from_", exp.From(this=source.copy()))
+    for clause in _MOVED:
+        if select.args.get(clause) is not None:
+            inner.set(clause, select.args[clause].copy())
+    order = inner.args.get("order")
+    if order is not None:
+        for key in order.expressions:
+            key.set("this", _output_expression(key.this, select.expressions))
+    outer = select.copy()
+    for clause in _MOVED:
+        outer.set(clause, None)
+    alias = exp.TableAlias(this=exp.to_identifier(source.alias_or_name))
+    outer.set("from_", exp.From(this=exp.Subquery(this=inner, alias=alias)))
+    return outer
+
+
+def _output_expression(key: exp.Expr, outputs: list[exp.Expr]) -> exp.Expr:
+    """An ORDER BY key that names an output (alias or ordinal) as that output's expression:
+    the subquery has no such names."""
+    if isinstance(key, exp.Literal) and not key.is_string:
+        ordinal = int(key.this)
+        if not 1 <= ordinal <= len(outputs):
+            raise FeatureNotSupported(f"ORDER BY position {ordinal} is not in select list")
+        chosen = outputs[ordinal - 1]
+        return (chosen.this if isinstance(chosen, exp.Alias) else chosen).copy()
+    if isinstance(key, exp.Column) and not key.table:
+        for output in outputs:
+            if isinstance(output, exp.Alias) and output.alias == key.name:
+                return output.this.copy()
+    return key.copy()
+
+
+def _from_subqueries(select: exp.Select) -> list[exp.Subquery]:
+    from_clause = select.args.get("from_")
+    sources = [from_clause.this] if from_clause is not None else []
+    sources += [join.this for join in select.args.get("joins") or []]
+    return [s for s in sources if isinstance(s, exp.Subquery)]
+
+
+def _search(subquery: exp.Subquery, plan_search: PlanSearch) -> VectorTopKPlan | None:
+    inner = subquery.this
+    if not isinstance(inner, exp.Select) or inner.find(VectorDistance) is None:
+        return None
+    try:
+        plan = plan_search(inner)
+    except NotAVectorSearch:
+        return None  # not a top-k search, or one DuckDB runs whole (then so is the statement)
+    return plan if isinstance(plan, VectorTopKPlan) else None
