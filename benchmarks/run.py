@@ -19,6 +19,7 @@ from benchmarks.hnsw_layout import hnsw_layout
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
 from benchmarks.restart import restart_hnsw
+from benchmarks.search_subquery import search_subquery
 from benchmarks.transport_floor import transport_floor
 from benchmarks.vs_pgvector import vs_pgvector
 
@@ -37,6 +38,7 @@ SCENARIOS: dict[str, Scenario] = {
     "copy_binary": Scenario(copy_binary, queries=0),  # loads only
     "transport_floor": Scenario(transport_floor, queries=0),  # round trips of a do-nothing server
     "hnsw_layout": Scenario(hnsw_layout, queries=1000),  # in-process: no server
+    "search_subquery": Scenario(search_subquery, queries=100),  # GROUP BY over a kNN subquery
 }
 # (full, --quick) defaults of the size options.
 SIZES = {
