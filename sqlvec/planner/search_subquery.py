@@ -1,15 +1,17 @@
-"""A top-k search in a FROM clause, run through the indexes, with the SQL around it in DuckDB:
+"""A top-k search inside a statement, run through the indexes, with the SQL around it in DuckDB:
 
     SELECT category, count(*) FROM (
         SELECT category FROM docs ORDER BY embedding <-> $1 LIMIT 100) s GROUP BY category
     SELECT r.id, n.note FROM (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 10) r
         JOIN notes n ON n.id = r.id
+    WITH nn AS (SELECT id, title FROM docs ORDER BY embedding <-> $1 LIMIT 10) SELECT ...
+    SELECT * FROM notes WHERE id IN (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 10)
     SELECT id, upper(title) FROM docs ORDER BY embedding <-> $1 LIMIT 10
 
 DuckDB alone would compute every row's distance (exact, a scan of the collection); pgvector
 takes its index for such a subquery. Here the search runs as any top-k search, and its rows,
 nearest first, become the relation SEARCH_RELATION that the statement reads in the subquery's
-place (DuckDB keeps a relation's order through projections and filters). The third form, whose
+place (DuckDB keeps a relation's order through projections and filters). The last form, whose
 select list has what the search does not compute, is first written as the first
 (`searched_first`): the search with `*` as the subquery, the select list over it.
 """
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.errors import FeatureNotSupported
+from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.logical import NotAVectorSearch
 from sqlvec.planner.plans import SEARCH_RELATION, DuckPlan, SearchSubqueryPlan, VectorTopKPlan
@@ -33,26 +35,27 @@ _MOVED = ("where", "order", "limit", "offset")  # the clauses that make the sear
 
 
 def plan_search_subquery(
-    select: exp.Select,
+    statement: exp.Expr,
     spec_of: Callable[[str], CollectionSpec],
     plan_search: PlanSearch,
     plan_duck: PlanDuck,
 ) -> SearchSubqueryPlan | None:
-    """The plan where exactly one subquery of the FROM clause or a join is a top-k search;
-    None where none is (or several are: DuckDB runs those statements whole)."""
-    subqueries = _from_subqueries(select)
-    found = [(i, plan) for i, s in enumerate(subqueries) if (plan := _search(s, plan_search))]
+    """The plan where exactly one subquery or CTE of the statement (in FROM, a join, WITH,
+    `IN (...)`) is a top-k search; None where none is (or several are: DuckDB runs those
+    statements whole)."""
+    ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+    found = [
+        (i, plan)
+        for i, subquery in enumerate(_subqueries(statement))
+        if _self_contained(subquery.this, ctes, spec_of)
+        and (plan := _search(subquery.this, plan_search))
+    ]
     if len(found) != 1:
         return None
     index, search = found[0]
-    outer = select.copy()
-    subquery = _from_subqueries(outer)[index]
-    relation = exp.to_table(SEARCH_RELATION)
-    alias = subquery.args.get("alias")
-    if alias is None:
-        alias = exp.TableAlias(this=exp.to_identifier(SEARCH_RELATION))
-    relation.set("alias", alias.copy())
-    subquery.replace(relation)
+    outer = statement.copy()
+    # The search's rows in its place: `(SELECT * FROM sqlvec_search) s`, `nn AS (SELECT * ...)`.
+    _subqueries(outer)[index].set("this", exp.select("*").from_(SEARCH_RELATION))
     return SearchSubqueryPlan(search, plan_duck(outer, spec_of(search.collection)))
 
 
@@ -96,17 +99,43 @@ def _output_expression(key: exp.Expr, outputs: list[exp.Expr]) -> exp.Expr:
     return key.copy()
 
 
-def _from_subqueries(select: exp.Select) -> list[exp.Subquery]:
-    from_clause = select.args.get("from_")
-    sources = [from_clause.this] if from_clause is not None else []
-    sources += [join.this for join in select.args.get("joins") or []]
-    return [s for s in sources if isinstance(s, exp.Subquery)]
+def _subqueries(statement: exp.Expr) -> list[exp.Subquery | exp.CTE]:
+    """Every subquery and CTE of the statement, in one fixed order (the copy's are found
+    again by position)."""
+    return list(statement.find_all(exp.Subquery, exp.CTE))
 
 
-def _search(subquery: exp.Subquery, plan_search: PlanSearch) -> VectorTopKPlan | None:
-    inner = subquery.this
+def _self_contained(
+    inner: exp.Expr, ctes: set[str], spec_of: Callable[[str], CollectionSpec]
+) -> bool:
+    """Whether a subquery is one collection's search that names nothing of the statement
+    around it: no CTE, no outer table's column (a correlated subquery runs in DuckDB whole,
+    as it did). Columns are its collection's, its own outputs' aliases, or qualified by a
+    table of its own."""
     if not isinstance(inner, exp.Select) or inner.find(VectorDistance) is None:
-        return None
+        return False
+    tables = list(inner.find_all(exp.Table))
+    if any(table.name in ctes for table in tables):
+        return False
+    source = inner.args.get("from_")
+    if source is None or not isinstance(source.this, exp.Table):
+        return False
+    try:
+        spec = spec_of(source.this.name)
+    except UndefinedTable:
+        return False
+    own = {table.alias_or_name for table in tables} | {table.name for table in tables}
+    names = {column.name for column in spec.columns}
+    names |= {e.alias for e in inner.expressions if isinstance(e, exp.Alias)}
+    return all(
+        column.table in own if column.table else column.name in names
+        for column in inner.find_all(exp.Column)
+        if not isinstance(column.this, exp.Star)
+    )
+
+
+def _search(inner: exp.Expr, plan_search: PlanSearch) -> VectorTopKPlan | None:
+    assert isinstance(inner, exp.Select)
     try:
         plan = plan_search(inner)
     except NotAVectorSearch:

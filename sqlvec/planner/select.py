@@ -43,6 +43,7 @@ _UNSUPPORTED_WITH_VECTORS = {
     "having": "HAVING",
     "distinct": "DISTINCT",
     "with": "WITH",
+    "with_": "WITH",  # sqlglot 28 and later name it so, like from_
     "windows": "WINDOW",
     "qualify": "QUALIFY",
 }
@@ -58,6 +59,7 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
             pass  # DuckDB evaluates what the constant plan does not (vector_dims('[1,2]'), ...)
     if not uses_vectors or ctx.exact_vectors:
         return duck_query_plan(select, ctx)
+    searched: exp.Expr = select
     if isinstance(select, exp.Select):
         try:
             join = lateral_join(select)
@@ -68,16 +70,14 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
             # Outputs the search does not compute: the search as a subquery, DuckDB on top.
             searched = searched_first(select)
         except NotAVectorSearch:
-            searched = select
-        found = plan_search_subquery(
-            searched,
-            ctx.catalog.spec,
-            lambda inner: _vector_search(inner, ctx),
-            lambda outer, spec: duck_query_plan(outer, ctx, (spec,)),
-        )
-        if found is not None:
-            return found
-    return duck_query_plan(select, ctx)
+            pass
+    found = plan_search_subquery(
+        searched,
+        ctx.catalog.spec,
+        lambda inner: _vector_search(inner, ctx),
+        lambda outer, spec: duck_query_plan(outer, ctx, (spec,)),
+    )
+    return found if found is not None else duck_query_plan(select, ctx)
 
 
 def _vector_search(select: exp.Select, ctx: PlanContext) -> object:

@@ -178,7 +178,7 @@ def test_one_knn_subquery_is_searched_and_the_statement_around_it_is_duckdb() ->
     assert isinstance(node, SearchSubqueryPlan)
     assert node.search.collection == "docs" and node.search.limit is not None
     assert node.search.limit([None]) == 20
-    assert f"FROM {SEARCH_RELATION} AS s" in node.final.query.sql
+    assert f"FROM (SELECT * FROM {SEARCH_RELATION}) AS s" in node.final.query.sql
     assert result.param_types == [VECTOR]
 
 
@@ -189,7 +189,7 @@ def test_outputs_the_search_does_not_compute_make_it_a_subquery() -> None:
     ).node
     assert isinstance(node, SearchSubqueryPlan)
     assert node.search.filter is not None  # the WHERE clause went with the search
-    assert f"FROM {SEARCH_RELATION} AS d0" in node.final.query.sql
+    assert f"FROM (SELECT * FROM {SEARCH_RELATION}) AS d0" in node.final.query.sql
     assert "WHERE" not in node.final.query.sql and "ORDER BY" not in node.final.query.sql
 
 
@@ -201,3 +201,29 @@ def test_two_knn_subqueries_or_none_stay_in_duckdb() -> None:
     assert isinstance(two.node, DuckPlan)
     plain = plan("SELECT count(*) FROM (SELECT id FROM docs ORDER BY id LIMIT 3) s")
     assert isinstance(plain.node, DuckPlan)
+
+
+def test_a_search_as_a_cte_or_under_in_is_searched() -> None:
+    cte = plan(
+        "WITH nn AS (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 5) SELECT count(*) FROM nn"
+    ).node
+    assert isinstance(cte, SearchSubqueryPlan)
+    assert f"nn AS (SELECT * FROM {SEARCH_RELATION})" in cte.final.query.sql
+    under_in = plan(
+        "SELECT count(*) FROM docs WHERE id IN "
+        "(SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 5)"
+    ).node
+    assert isinstance(under_in, SearchSubqueryPlan)
+
+
+def test_a_correlated_search_or_one_reading_a_cte_stays_in_duckdb() -> None:
+    correlated = plan(
+        "SELECT title FROM docs d WHERE d.id IN (SELECT id FROM docs i WHERE i.year = d.year "
+        "ORDER BY embedding <-> $1 LIMIT 1)"
+    ).node
+    assert isinstance(correlated, DuckPlan)
+    reads_cte = plan(
+        "WITH q AS (SELECT embedding FROM docs WHERE id = 1) SELECT count(*) FROM "
+        "(SELECT id FROM docs ORDER BY embedding <-> (SELECT embedding FROM q) LIMIT 2) s"
+    ).node
+    assert isinstance(reads_cte, DuckPlan)
