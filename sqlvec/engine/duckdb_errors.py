@@ -11,7 +11,11 @@ from sqlvec import errors
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 _MISSING_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
 # pgvector's dimension checks, raised through DuckDB's error() by vector_aggregates.py.
-_VECTOR_DIMENSIONS = re.compile(r"^(expected \d+ dimensions, not \d+|different vector dimensions)")
+_VECTOR_DIMENSIONS = re.compile(
+    r"^(expected \d+ dimensions, not \d+|different vector dimensions"
+    r"|vector must have at least 1 dimension)"
+)
+_OVERFLOW = "value out of range: overflow"  # pgvector's, raised by vector_sql's arithmetic
 _MISSING_FUNCTION = re.compile(
     r"(?:Scalar|Table|Aggregate) Function with name (\S+) does not exist"
 )
@@ -25,6 +29,8 @@ def translate(exc: duckdb.Error) -> errors.SqlvecError:
         return errors.UndefinedColumn(f'column "{match.group(1)}" does not exist')
     if _VECTOR_DIMENSIONS.match(text):
         return errors.DataException(text)
+    if text.startswith(_OVERFLOW):
+        return errors.NumericValueOutOfRange(_OVERFLOW)
     if match := _MISSING_FUNCTION.search(text):
         return errors.UndefinedFunction(f"function {match.group(1).rstrip('!')} does not exist")
     if isinstance(exc, duckdb.TransactionException):

@@ -24,7 +24,7 @@ from sqlvec.planner.values import (
     text_cast,
     vector_text,
 )
-from sqlvec.types import FLOAT8, TEXT, PgType
+from sqlvec.types import FLOAT8, TEXT, VECTOR_VALUE_TYPES, PgType
 from sqlvec.vector_kinds import kind_of
 
 
@@ -126,6 +126,9 @@ class ProjectionBuilder:
     def _arithmetic(self, node: exp.Expr) -> tuple[RowProducer, PgType, int]:
         left, left_type, _ = self.producer(node.this)
         right, right_type, _ = self.producer(node.expression)
+        if {left_type.oid, right_type.oid} & VECTOR_VALUE_TYPES:
+            # pgvector's element-wise operators: DuckDB computes them over the search's rows.
+            raise UncomputedOutput(f"vector arithmetic: {node.sql('sqlvec')}")
         apply, result_type = arithmetic(node, left_type, right_type)
 
         def produce(engine: Any, ctx: RowsContext) -> list[Any]:

@@ -32,8 +32,13 @@ from sqlvec.planner.search_subquery import plan_search_subquery, searched_first
 from sqlvec.planner.table_functions import replace_table_functions
 from sqlvec.planner.values import checked_vector_literals, compile_value
 from sqlvec.planner.vector_aggregates import vector_aggregates
-from sqlvec.planner.vector_sql import FUNCTION_NAME, normalize_functions, to_duckdb
-from sqlvec.planner.vector_text import vector_text_casts
+from sqlvec.planner.vector_sql import (
+    FUNCTION_NAME,
+    normalize_functions,
+    to_duckdb,
+    vector_arithmetic,
+)
+from sqlvec.planner.vector_text import vector_column_names, vector_text_casts
 from sqlvec.types import TEXT, UNKNOWN
 
 # Clauses the vector search path does not implement yet; each is rejected by name.
@@ -116,6 +121,7 @@ def duck_query_plan(
     infer_parameter_types(statement, specs, ctx)
     statement = checked_vector_literals(vector_text_casts(statement.copy(), specs))
     statement = to_duckdb(vector_aggregates(statement, specs))
+    statement = vector_arithmetic(statement, vector_column_names(specs))
     query = to_duck_sql(statement, ctx.constants)
     describe = describe_sql(statement, ctx.constants, ctx.params)
     return DuckPlan(query, describe, names, relations, reads_catalog)

@@ -268,6 +268,9 @@ def arithmetic(
 def _arithmetic(node: exp.Expr, params: ParamTypes) -> tuple[Evaluator, PgType]:
     left, left_type = compile_value(node.this, params)
     right, right_type = compile_value(node.expression, params)
+    if {left_type.oid, right_type.oid} & VECTOR_VALUE_TYPES:
+        # pgvector's element-wise operators on constants: DuckDB evaluates the statement.
+        raise FeatureNotSupported(f"vector arithmetic: {node.sql('postgres')}")
     apply, result_type = arithmetic(node, left_type, right_type)
     return (lambda p: apply(left(p), right(p))), result_type
 

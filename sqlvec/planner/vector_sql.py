@@ -9,6 +9,8 @@ DuckDB.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from sqlvec.errors import FeatureNotSupported
@@ -100,10 +102,48 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
         if name == "vector_norm" and len(node.expressions) == 1:
             return _norm(_as_list(node.expressions[0]))
         if name == "l2_normalize" and len(node.expressions) == 1:
-            return _template(_NORMALIZE, v=_as_list(node.expressions[0]))
+            return _vector_result(_template(_NORMALIZE, v=_as_list(node.expressions[0])))
+        if name == "subvector" and len(node.expressions) == 3:
+            vector, start, count = node.expressions
+            return _vector_result(_template(_SUBVECTOR, v=_as_list(vector), s=start, n=count))
+        if name == "binary_quantize" and len(node.expressions) == 1:
+            return _template(_BINARY_QUANTIZE, v=_as_list(node.expressions[0]))
         return node
 
-    return tree.transform(rewrite)
+    return _bottom_up(tree.copy(), rewrite)
+
+
+def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """`rewrite` applied to every node after its children (sqlglot's `transform` goes top
+    down and does not enter what it replaced: `vector_dims(subvector(...))` needs both)."""
+    for node in reversed(list(tree.dfs())):
+        replaced = rewrite(node)
+        if replaced is node:
+            continue
+        if node is tree:
+            return replaced  # the root is visited last
+        node.replace(replaced)
+    return tree
+
+
+def vector_arithmetic(tree: exp.Expr, vector_columns: set[str]) -> exp.Expr:
+    """pgvector's element-wise `+ - *` and `||` (concatenation) where an operand is a vector,
+    as DuckDB list expressions; after `to_duckdb`, whose list casts mark vector operands
+    (with `vector_columns`, the columns known to hold vectors). Innermost first, so that
+    `a + b - c` sees `a + b` as a vector."""
+    for node in reversed(list(tree.find_all(*_ELEMENTWISE))):
+        left, right = node.this, node.expression
+        if not (_vector_operand(left, vector_columns) or _vector_operand(right, vector_columns)):
+            continue
+        a, b = _list_operand(left), _list_operand(right)
+        if isinstance(node, exp.DPipe):
+            result = _vector_result(exp.func("list_concat", a, b))
+        else:
+            result = _vector_result(_template(_ELEMENTWISE[type(node)], a=a, b=b))
+        if node is tree:
+            return result
+        node.replace(result)
+    return tree
 
 
 def _distance(node: VectorDistance) -> exp.Expr:
@@ -128,6 +168,54 @@ _NORMALIZE = (
     "CASE WHEN list_inner_product({v}, {v}) = 0 THEN {v} "
     "ELSE list_transform({v}, lambda x: CAST(x / sqrt(list_inner_product({v}, {v})) AS FLOAT)) END"
 )
+
+
+# pgvector's subvector(v, start, count): 1-based, clipped to the vector, at least 1 element.
+_SUBVECTOR = (
+    "CASE WHEN {n} < 1 OR {s} > len({v}) OR least({s} + {n}, len({v}) + 1) - greatest({s}, 1) < 1 "
+    "THEN error('vector must have at least 1 dimension') "
+    "ELSE list_slice({v}, greatest({s}, 1), least({s} + {n}, len({v}) + 1) - 1) END"
+)
+_BINARY_QUANTIZE = (
+    "CAST(array_to_string(list_transform({v}, lambda x: CASE WHEN x > 0 THEN '1' ELSE '0' END),"
+    " '') AS BIT)"
+)
+# Element by element, as pgvector: operands of one dimension, no result beyond float4's range.
+_OPERATION = (
+    "CASE WHEN len({{a}}) <> len({{b}}) THEN "
+    "error('different vector dimensions ' || len({{a}}) || ' and ' || len({{b}})) "
+    "ELSE list_transform(list_zip({{a}}, {{b}}), lambda x: CASE WHEN isinf(x[1] {op} x[2]) "
+    "THEN error('value out of range: overflow') ELSE x[1] {op} x[2] END) END"
+)
+_ELEMENTWISE: dict[type[exp.Expr], str] = {
+    exp.Add: _OPERATION.format(op="+"),
+    exp.Sub: _OPERATION.format(op="-"),
+    exp.Mul: _OPERATION.format(op="*"),
+    exp.DPipe: "",  # list_concat
+}
+_VECTOR_RESULT = "sqlvec_vector_result"  # meta mark: this DuckDB expression is a vector
+
+
+def _vector_result(node: exp.Expr) -> exp.Expr:
+    node.meta[_VECTOR_RESULT] = True
+    return node
+
+
+def _vector_operand(node: exp.Expr, vector_columns: set[str]) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if node.meta.get(_VECTOR_RESULT):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to == _LIST
+    return isinstance(node, exp.Column) and node.name in vector_columns
+
+
+def _list_operand(node: exp.Expr) -> exp.Expr:
+    """The other side of a vector operation: a vector too (`'[1,2]'`, `$1` as FLOAT[])."""
+    if isinstance(node, exp.Literal | exp.Parameter | exp.Placeholder):
+        return exp.cast(node.copy(), _LIST)
+    return node.copy()
 
 
 def _bit_distance(node: VectorDistance) -> exp.Expr:
@@ -195,6 +283,8 @@ def _as_list(node: exp.Expr) -> exp.Expr:
     # `'[1,2]'::vector` here is made a list directly (DuckDB has no type VECTOR).
     if isinstance(node, exp.Cast) and _is_vector_type(node.to):
         node = node.this
+    if isinstance(node, exp.Cast) and node.to == _LIST:
+        return node.copy()  # rewritten already
     return exp.cast(node.copy(), _LIST)
 
 

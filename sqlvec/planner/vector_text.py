@@ -28,7 +28,7 @@ def vector_text_casts(tree: exp.Expr, specs: list[CollectionSpec]) -> exp.Expr:
     casts = [c for c in tree.find_all(exp.Cast) if _to_text(c)]
     if not casts:
         return tree
-    names = _vector_column_names(specs)
+    names = vector_column_names(specs)
     for cast in casts:
         if _is_vector(cast.this, names):
             call = exp.Anonymous(this=VECTOR_TEXT, expressions=[exp.cast(cast.this.copy(), _LIST)])
@@ -42,7 +42,7 @@ def _to_text(cast: exp.Cast) -> bool:
     return cast.to.this in _TEXT_TYPES and not cast.to.expressions  # varchar(n) truncates
 
 
-def _vector_column_names(specs: list[CollectionSpec]) -> set[str]:
+def vector_column_names(specs: list[CollectionSpec]) -> set[str]:
     """Names of float vector columns that no other column of these collections bears."""
     vectors = {c.name for s in specs for c in s.columns if c.type.oid in _FLOAT_VECTORS}
     others = {c.name for s in specs for c in s.columns if c.type.oid not in _FLOAT_VECTORS}
@@ -59,4 +59,11 @@ def _is_vector(node: exp.Expr, names: set[str]) -> bool:
         return node.name in names
     if isinstance(node, exp.Avg | exp.Sum):
         return _is_vector(node.this, names)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.DPipe):  # pgvector's element-wise
+        return _is_vector(node.this, names) or _is_vector(node.expression, names)
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower() in _VECTOR_FUNCTIONS
     return False
+
+
+_VECTOR_FUNCTIONS = frozenset({"l2_normalize", "subvector"})  # pgvector's that return a vector
