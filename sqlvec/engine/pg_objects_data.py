@@ -55,6 +55,8 @@ FUNCTIONS = [
     FunctionRow(16_508, "l2_normalize", (_V,), _V),
     FunctionRow(16_509, "avg", (_V,), _V, "a"),
     FunctionRow(16_510, "sum", (_V,), _V, "a"),
+    FunctionRow(16_511, "subvector", (_V, INT4_OID, INT4_OID), _V),
+    FunctionRow(16_512, "binary_quantize", (_V,), _B),
 ]
 
 

@@ -70,7 +70,9 @@ def test_df_lists_sqlvec_functions(meta_docs: ServerProcess) -> None:
     assert "public | cosine_distance | double precision | vector, vector | func" in lines
     assert "public | vector_dims | integer | vector | func" in lines
     assert "public | avg | vector | vector | agg" in lines
-    assert "(11 rows)" in lines
+    assert "public | subvector | vector | vector, integer, integer | func" in lines
+    assert "public | binary_quantize | bit | vector | func" in lines
+    assert "(13 rows)" in lines
     verbose = _run(meta_docs, "\\df+ vector_dims")
     assert "immutable" in verbose and "(1 row)" in verbose
 
