@@ -37,7 +37,7 @@ from sqlvec.planner.values import parameter_index
 from sqlvec.session_cancel import RunningStatement
 from sqlvec.session_commands import SessionObjects, session_command
 from sqlvec.session_statements import SessionStatements, is_session_statement
-from sqlvec.session_transaction import TRANSACTION_NODES, TransactionBlock, searched_collection
+from sqlvec.session_transaction import TRANSACTION_NODES, TransactionBlock, searched_collections
 from sqlvec.settings import SERVER_VERSION
 from sqlvec.wire.copy import CopyStream
 from sqlvec.wire.handler import ColumnDesc, QueryResult, StatementDesc, TransactionStatus
@@ -321,7 +321,7 @@ class Session:
         transaction = self._block.transaction
         if transaction is None or not transaction.log:
             return node
-        if searched_collection(node) not in transaction.written:
+        if not searched_collections(node) & transaction.written:
             return node
         if prepared.exact is None:
             prepared.exact = planner.plan(

@@ -92,17 +92,17 @@ _NO_IMPLICIT_BLOCK = frozenset(
 )
 
 
-def searched_collection(node: object) -> str | None:
-    """The collection a vector search plan reads through the in-memory copy, if any."""
+def searched_collections(node: object) -> set[str]:
+    """The collections a vector search plan reads through the in-memory copy."""
     if isinstance(node, VectorTopKPlan):
-        return node.collection
+        return {node.collection}
     if isinstance(node, BatchTopKPlan):
-        return node.inner.collection
+        return {node.inner.collection}
     if isinstance(node, SearchSubqueryPlan):
-        return node.search.collection
+        return {search.collection for search in node.searches}
     if isinstance(node, ExplainPlan):
-        return searched_collection(node.inner)
-    return None
+        return searched_collections(node.inner)
+    return set()
 
 
 class TransactionBlock:

@@ -19,7 +19,6 @@ from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
 from sqlvec.errors import Notice
 from sqlvec.planner.plans import (
-    SEARCH_RELATION,
     AnalyzePlan,
     BatchTopKPlan,
     ConstantPlan,
@@ -36,6 +35,7 @@ from sqlvec.planner.plans import (
     ShowPartitionsPlan,
     VectorRangePlan,
     VectorTopKPlan,
+    search_relation,
 )
 
 
@@ -114,7 +114,7 @@ def describe(engine: Engine, node: object) -> list[OutputColumn] | None:
     if isinstance(node, BatchTopKPlan):
         return describe_batch(engine, node)
     if isinstance(node, SearchSubqueryPlan):
-        relations = _search_relations(engine, node, [])
+        relations = _search_relations(engine, node, None)
         described = engine.describe_sql(node.final.describe_sql, relations)
         return _named(node.final, [OutputColumn(*column) for column in described])
     if isinstance(node, ExplainPlan):
@@ -168,20 +168,26 @@ def _search_subquery(
 ) -> Outcome:
     """The search through the indexes, then the statement around it in DuckDB (over its
     rows, and the tables it names)."""
-    found = execute(engine, plan.search, params, settings)
+    found = [execute(engine, search, params, settings) for search in plan.searches]
     final = plan.final
     if final.reads_catalog:
         engine.pg_catalog.refresh(engine.catalog_version)
-    relations = _search_relations(engine, plan, found.rows)
+    relations = _search_relations(engine, plan, [outcome.rows for outcome in found])
     result = engine.run_sql(final.query.sql, final.query.bind(params), relations)
     columns = _named(final, [OutputColumn(*column) for column in result.columns])
-    return Outcome(f"SELECT {len(result.rows)}", columns, result.rows, notices=found.notices)
+    notices = [notice for outcome in found for notice in outcome.notices]
+    return Outcome(f"SELECT {len(result.rows)}", columns, result.rows, notices=notices)
 
 
 def _search_relations(
-    engine: Engine, plan: SearchSubqueryPlan, rows: list[tuple[Any, ...]]
+    engine: Engine, plan: SearchSubqueryPlan, rows: list[list[tuple[Any, ...]]] | None
 ) -> dict[str, pa.Table]:
-    return {**stats_relations(engine, plan.final), SEARCH_RELATION: search_table(plan.search, rows)}
+    """The relations the statement reads: table functions' and each search's rows (none yet
+    for Describe)."""
+    relations = stats_relations(engine, plan.final)
+    for i, search in enumerate(plan.searches):
+        relations[search_relation(i)] = search_table(search, rows[i] if rows is not None else [])
+    return relations
 
 
 def _named(plan: DuckPlan, columns: list[OutputColumn]) -> list[OutputColumn]:

@@ -24,7 +24,6 @@ from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOV
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
 from sqlvec.planner.plans import (
-    SEARCH_RELATION,
     BatchTopKPlan,
     DuckPlan,
     InsertPlan,
@@ -33,6 +32,7 @@ from sqlvec.planner.plans import (
     SearchSubqueryPlan,
     VectorRangePlan,
     VectorTopKPlan,
+    search_relation,
 )
 from sqlvec.types import TEXT
 
@@ -68,9 +68,12 @@ def explain_lines(
             lines.append("  Join: DuckDB, outer rows with their results")
         return lines
     if isinstance(node, SearchSubqueryPlan):
-        lines = ["DuckDB Query over a vector search's rows", f"  SQL: {node.final.query.sql}"]
-        search = _topk_lines(engine, node.search, params, settings)
-        return lines + [f"  {SEARCH_RELATION}:"] + ["    " + line for line in search]
+        searches = "a vector search's rows" if len(node.searches) == 1 else "vector searches' rows"
+        lines = [f"DuckDB Query over {searches}", f"  SQL: {node.final.query.sql}"]
+        for i, search in enumerate(node.searches):
+            lines.append(f"  {search_relation(i)}:")
+            lines += ["    " + line for line in _topk_lines(engine, search, params, settings)]
+        return lines
     if isinstance(node, DuckPlan):
         return ["DuckDB Query", f"  SQL: {node.query.sql}"]
     if isinstance(node, InsertPlan):

@@ -249,16 +249,20 @@ class BatchTopKPlan:
 
 @dataclass(frozen=True)
 class SearchSubqueryPlan:
-    """A statement around a top-k search in its FROM clause (a kNN subquery, or a search whose
-    outputs the search does not compute): the search runs through the indexes, and DuckDB runs
-    `final` over its rows, the relation SEARCH_RELATION (SEARCH_RANK 0 is the nearest)."""
+    """A statement around top-k searches in it (kNN subqueries or CTEs, or a search whose
+    outputs the search does not compute): each search runs through the indexes, and DuckDB
+    runs `final` over their rows, the relations `search_relation(i)`, nearest first."""
 
-    search: VectorTopKPlan
+    searches: tuple[VectorTopKPlan, ...]
     final: DuckPlan
 
 
 SEARCH_RELATION = "sqlvec_search"
-SEARCH_RANK = "__sqlvec_rank"
+
+
+def search_relation(index: int) -> str:
+    """The relation that holds the rows of a statement's search `index` (0-based)."""
+    return SEARCH_RELATION if index == 0 else f"{SEARCH_RELATION}_{index}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@
 
 DuckDB alone would compute every row's distance (exact, a scan of the collection); pgvector
 takes its index for such a subquery. Here the search runs as any top-k search, and its rows,
-nearest first, become the relation SEARCH_RELATION that the statement reads in the subquery's
+nearest first, become a relation (`search_relation(i)`) that the statement reads in the subquery's
 place (DuckDB keeps a relation's order through projections and filters). The last form, whose
 select list has what the search does not compute, is first written as the first
 (`searched_first`): the search with `*` as the subquery, the select list over it.
@@ -26,10 +26,10 @@ from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.errors import FeatureNotSupported, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.logical import NotAVectorSearch
-from sqlvec.planner.plans import SEARCH_RELATION, DuckPlan, SearchSubqueryPlan, VectorTopKPlan
+from sqlvec.planner.plans import DuckPlan, SearchSubqueryPlan, VectorTopKPlan, search_relation
 
 PlanSearch = Callable[[exp.Select], object]
-PlanDuck = Callable[[exp.Expr, CollectionSpec], DuckPlan]
+PlanDuck = Callable[[exp.Expr, tuple[CollectionSpec, ...]], DuckPlan]
 
 _MOVED = ("where", "order", "limit", "offset")  # the clauses that make the search
 
@@ -40,23 +40,38 @@ def plan_search_subquery(
     plan_search: PlanSearch,
     plan_duck: PlanDuck,
 ) -> SearchSubqueryPlan | None:
-    """The plan where exactly one subquery or CTE of the statement (in FROM, a join, WITH,
-    `IN (...)`) is a top-k search; None where none is (or several are: DuckDB runs those
-    statements whole)."""
+    """The plan where subqueries or CTEs of the statement (in FROM, a join, WITH, `IN (...)`,
+    a UNION's branches) are top-k searches; None where none is."""
     ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
-    found = [
-        (i, plan)
-        for i, subquery in enumerate(_subqueries(statement))
-        if _self_contained(subquery.this, ctes, spec_of)
-        and (plan := _search(subquery.this, plan_search))
-    ]
-    if len(found) != 1:
+    subqueries = _subqueries(statement)
+    found: list[tuple[int, VectorTopKPlan]] = []
+    for i, subquery in enumerate(subqueries):  # outer ones first (breadth first)
+        if any(_inside(subquery, subqueries[j]) for j, _ in found):
+            continue  # within a search already found: its own planning covered it
+        if _self_contained(subquery.this, ctes, spec_of):
+            plan = _search(subquery.this, plan_search)
+            if plan is not None:
+                found.append((i, plan))
+    if not found:
         return None
-    index, search = found[0]
     outer = statement.copy()
-    # The search's rows in its place: `(SELECT * FROM sqlvec_search) s`, `nn AS (SELECT * ...)`.
-    _subqueries(outer)[index].set("this", exp.select("*").from_(SEARCH_RELATION))
-    return SearchSubqueryPlan(search, plan_duck(outer, spec_of(search.collection)))
+    copies = _subqueries(outer)
+    for number, (index, _) in enumerate(found):
+        # The search's rows in its place: `(SELECT * FROM sqlvec_search) s`, `nn AS (...)`.
+        copies[index].set("this", exp.select("*").from_(search_relation(number)))
+    searches = tuple(plan for _, plan in found)
+    specs = tuple(spec_of(search.collection) for search in searches)
+    return SearchSubqueryPlan(searches, plan_duck(outer, specs))
+
+
+def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    """Whether `node` lies within `ancestor`'s subtree (a subquery nested in a search)."""
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
 
 
 def searched_first(select: exp.Select) -> exp.Select:

@@ -80,7 +80,7 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
         searched,
         ctx.catalog.spec,
         lambda inner: _vector_search(inner, ctx),
-        lambda outer, spec: duck_query_plan(outer, ctx, (spec,)),
+        lambda outer, specs: duck_query_plan(outer, ctx, specs),
     )
     return found if found is not None else duck_query_plan(select, ctx)
 

@@ -176,8 +176,9 @@ def test_one_knn_subquery_is_searched_and_the_statement_around_it_is_duckdb() ->
     )
     node = result.node
     assert isinstance(node, SearchSubqueryPlan)
-    assert node.search.collection == "docs" and node.search.limit is not None
-    assert node.search.limit([None]) == 20
+    (search,) = node.searches
+    assert search.collection == "docs" and search.limit is not None
+    assert search.limit([None]) == 20
     assert f"FROM (SELECT * FROM {SEARCH_RELATION}) AS s" in node.final.query.sql
     assert result.param_types == [VECTOR]
 
@@ -188,17 +189,19 @@ def test_outputs_the_search_does_not_compute_make_it_a_subquery() -> None:
         "WHERE year > 2000 ORDER BY d LIMIT 5"
     ).node
     assert isinstance(node, SearchSubqueryPlan)
-    assert node.search.filter is not None  # the WHERE clause went with the search
+    assert node.searches[0].filter is not None  # the WHERE clause went with the search
     assert f"FROM (SELECT * FROM {SEARCH_RELATION}) AS d0" in node.final.query.sql
     assert "WHERE" not in node.final.query.sql and "ORDER BY" not in node.final.query.sql
 
 
-def test_two_knn_subqueries_or_none_stay_in_duckdb() -> None:
+def test_two_knn_subqueries_are_two_searches_and_none_stays_in_duckdb() -> None:
     two = plan(
         "SELECT * FROM (SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 3) a "
-        "JOIN (SELECT id FROM docs ORDER BY embedding <-> $2 LIMIT 3) b ON a.id = b.id"
-    )
-    assert isinstance(two.node, DuckPlan)
+        "JOIN (SELECT id FROM docs ORDER BY embedding <-> $2 LIMIT 4) b ON a.id = b.id"
+    ).node
+    assert isinstance(two, SearchSubqueryPlan)
+    assert [s.limit([None, None]) for s in two.searches if s.limit] == [3, 4]
+    assert f"(SELECT * FROM {SEARCH_RELATION}_1) AS b" in two.final.query.sql
     plain = plan("SELECT count(*) FROM (SELECT id FROM docs ORDER BY id LIMIT 3) s")
     assert isinstance(plain.node, DuckPlan)
 
