@@ -71,8 +71,8 @@ class ProjectionBuilder:
             inner, pg_type, _ = self.producer(node.this)
             return (lambda engine, ctx: [_neg(v) for v in inner(engine, ctx)]), pg_type, -1
         if node.find(exp.Column):
-            # A function of the rows' values (upper(name), vector_dims(embedding)): the query
-            # runs exactly in DuckDB instead, as one the search path does not take.
+            # A function of the rows' values (upper(name), vector_dims(embedding)): DuckDB
+            # computes it over the search's rows (search_subquery.searched_first).
             raise UncomputedOutput(f"expression not computed by the search: {node.sql('sqlvec')}")
         evaluate, pg_type = compile_value(node, self.params)
         return (lambda engine, ctx: [evaluate(ctx.params)] * len(ctx.positions)), pg_type, -1

@@ -21,6 +21,7 @@ from sqlvec.engine.search import pairwise
 from sqlvec.errors import DivisionByZero, FeatureNotSupported
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.plans import Evaluator, Params
+from sqlvec.planner.vector_sql import is_vector_type
 from sqlvec.sparse import SparseValue, format_sparsevec, sparse_distance
 from sqlvec.types import (
     BIT,
@@ -206,21 +207,15 @@ def checked_vector_literals(tree: exp.Expr) -> exp.Expr:
     words its errors its own way. `tree` is changed in place."""
     for cast in list(tree.find_all(exp.Cast)):
         literal = cast.this
-        if not (isinstance(literal, exp.Literal) and literal.is_string) or not _vector_cast(cast):
+        if not (isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        if not is_vector_type(cast.to):
             continue
         evaluate, pg_type = _cast(cast, ParamTypes([]))
         text_of = vector_text(pg_type)
         assert text_of is not None, "a vector or halfvec prints as text"
         literal.replace(exp.Literal.string(text_of(evaluate([]))))
     return tree
-
-
-def _vector_cast(cast: exp.Cast) -> bool:
-    to = cast.to
-    if to.this == exp.DataType.Type.VECTOR:
-        return True
-    kind = to.args.get("kind") if to.this == exp.DataType.Type.USERDEFINED else None
-    return str(kind or "").lower() == "halfvec"
 
 
 def text_cast(node: exp.Cast) -> bool:

@@ -88,7 +88,7 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, VectorDistance):
             return _distance(node)
-        if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        if isinstance(node, exp.Cast) and is_vector_type(node.to):
             return exp.cast(node.this, _LIST)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
             return exp.cast(node.this, _BIT)  # DuckDB's BIT takes no length
@@ -281,14 +281,15 @@ def _norm(vector: exp.Expr) -> exp.Expr:
 def _as_list(node: exp.Expr) -> exp.Expr:
     # The rewrite replaced the node around this one, so `transform` does not visit it: a
     # `'[1,2]'::vector` here is made a list directly (DuckDB has no type VECTOR).
-    if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+    if isinstance(node, exp.Cast) and is_vector_type(node.to):
         node = node.this
     if isinstance(node, exp.Cast) and node.to == _LIST:
         return node.copy()  # rewritten already
     return exp.cast(node.copy(), _LIST)
 
 
-def _is_vector_type(data_type: exp.DataType) -> bool:
+def is_vector_type(data_type: exp.DataType) -> bool:
+    """`vector` or `halfvec` (DuckDB holds both as FLOAT[])."""
     return data_type.this == exp.DataType.Type.VECTOR or _user_type(data_type) == "halfvec"
 
 

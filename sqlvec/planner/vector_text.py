@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
 from sqlvec.engine.duckdb_functions import VECTOR_TEXT
+from sqlvec.planner.vector_sql import is_vector_type
 from sqlvec.types import HALFVEC, VECTOR
 
 _LIST = exp.DataType.build("FLOAT[]", dialect="duckdb")
@@ -53,8 +54,7 @@ def _is_vector(node: exp.Expr, names: set[str]) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.Cast):
-        kind = node.to.args.get("kind")
-        return node.to.this == exp.DataType.Type.VECTOR or str(kind or "").lower() == "halfvec"
+        return is_vector_type(node.to)
     if isinstance(node, exp.Column):
         return node.name in names
     if isinstance(node, exp.Avg | exp.Sum):
