@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.planner.vector_sql import to_duckdb
+from sqlvec.planner.vector_sql import to_duckdb, vector_result
 
 _LIST = exp.DataType.build("FLOAT[]", dialect="duckdb")
 _AGGREGATES: dict[type[exp.Expr], str] = {exp.Avg: "avg", exp.Sum: "sum"}
@@ -51,10 +51,13 @@ def vector_aggregates(tree: exp.Expr, specs: list[CollectionSpec]) -> exp.Expr:
             return node
         argument = node.this
         if isinstance(argument, exp.Column) and argument.name in dims:
-            return _elementwise(function, argument, dims[argument.name])
+            return vector_result(_elementwise(function, argument, dims[argument.name]))
         if isinstance(argument, exp.Cast) and argument.to.this == exp.DataType.Type.VECTOR:
             dim = _cast_dim(argument)
-            return _elementwise(function, argument, dim) if dim else _by_lambdas(function, argument)
+            found = (
+                _elementwise(function, argument, dim) if dim else _by_lambdas(function, argument)
+            )
+            return vector_result(found)
         return node
 
     if not any(isinstance(n, exp.Avg | exp.Sum) for n in tree.find_all(exp.AggFunc)):

@@ -102,10 +102,10 @@ def to_duckdb(tree: exp.Expr) -> exp.Expr:
         if name == "vector_norm" and len(node.expressions) == 1:
             return _norm(_as_list(node.expressions[0]))
         if name == "l2_normalize" and len(node.expressions) == 1:
-            return _vector_result(_template(_NORMALIZE, v=_as_list(node.expressions[0])))
+            return vector_result(_template(_NORMALIZE, v=_as_list(node.expressions[0])))
         if name == "subvector" and len(node.expressions) == 3:
             vector, start, count = node.expressions
-            return _vector_result(_template(_SUBVECTOR, v=_as_list(vector), s=start, n=count))
+            return vector_result(_template(_SUBVECTOR, v=_as_list(vector), s=start, n=count))
         if name == "binary_quantize" and len(node.expressions) == 1:
             return _template(_BINARY_QUANTIZE, v=_as_list(node.expressions[0]))
         return node
@@ -137,9 +137,9 @@ def vector_arithmetic(tree: exp.Expr, vector_columns: set[str]) -> exp.Expr:
             continue
         a, b = _list_operand(left), _list_operand(right)
         if isinstance(node, exp.DPipe):
-            result = _vector_result(exp.func("list_concat", a, b))
+            result = vector_result(exp.func("list_concat", a, b))
         else:
-            result = _vector_result(_template(_ELEMENTWISE[type(node)], a=a, b=b))
+            result = vector_result(_template(_ELEMENTWISE[type(node)], a=a, b=b))
         if node is tree:
             return result
         node.replace(result)
@@ -196,7 +196,8 @@ _ELEMENTWISE: dict[type[exp.Expr], str] = {
 _VECTOR_RESULT = "sqlvec_vector_result"  # meta mark: this DuckDB expression is a vector
 
 
-def _vector_result(node: exp.Expr) -> exp.Expr:
+def vector_result(node: exp.Expr) -> exp.Expr:
+    """`node`, marked as an expression whose value is a vector (for `vector_arithmetic`)."""
     node.meta[_VECTOR_RESULT] = True
     return node
 
