@@ -339,7 +339,7 @@ def _operator_row(operator: objects.OperatorRow) -> tuple[Any, ...]:
         False,
         operator.left,
         operator.right,
-        objects.FLOAT8_OID,
+        operator.result,
         operator.commutator,
         0,
         operator.function,

@@ -68,6 +68,7 @@ class OperatorRow:
     right: int
     function: str  # oprcode: the function behind it
     commutator: int = 0
+    result: int = FLOAT8_OID  # oprresult
 
 
 # pgvector's distance operators; `<#>` is the negative inner product.
@@ -78,6 +79,11 @@ OPERATORS = [
     OperatorRow(16_523, "<+>", _V, _V, "l1_distance", 16_523),
     OperatorRow(16_524, "<~>", _B, _B, "hamming_distance", 16_524),
     OperatorRow(16_525, "<%>", _B, _B, "jaccard_distance", 16_525),
+    # Element-wise arithmetic and concatenation (pgvector 0.7+).
+    OperatorRow(16_526, "+", _V, _V, "vector_add", 16_526, _V),
+    OperatorRow(16_527, "-", _V, _V, "vector_sub", 0, _V),
+    OperatorRow(16_528, "*", _V, _V, "vector_mul", 16_528, _V),
+    OperatorRow(16_529, "||", _V, _V, "vector_concat", 0, _V),
 ]
 
 # Installed extensions: name -> (OID, version).

@@ -82,6 +82,8 @@ def test_do_lists_pgvector_operators(meta_docs: ServerProcess) -> None:
     assert "public | <-> | vector | vector | double precision |" in lines
     assert "public | <=> | vector | vector | double precision |" in lines
     assert "public | <~> | bit | bit | double precision |" in lines
+    assert "public | + | vector | vector | vector |" in lines
+    assert "public | || | vector | vector | vector |" in lines
 
 
 def test_describe_index_shows_its_column(meta_docs: ServerProcess) -> None:
