@@ -270,9 +270,22 @@ def _is_vector_array(data_type: exp.DataType) -> bool:
 
 
 def _template(template: str, **operands: exp.Expr) -> exp.Expr:
-    """A DuckDB expression from SQL text with the operands' SQL in place of {name}."""
-    text = template.format(**{name: f"({node.sql('duckdb')})" for name, node in operands.items()})
-    return exp.maybe_parse(text, dialect="duckdb")
+    """A DuckDB expression from SQL text with the operands in place of {name}: as nodes, not
+    their SQL text, which DuckDB's dialect would read back differently (`$1` becomes a
+    placeholder that parameter numbering does not see)."""
+    marks = {f"{_OPERAND}{name}": node for name, node in operands.items()}
+    text = template.format(**{name: f"{_OPERAND}{name}" for name in operands})
+    tree: exp.Expr = exp.maybe_parse(text, dialect="duckdb")
+
+    def put(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name in marks:
+            return exp.Paren(this=marks[node.name].copy())
+        return node
+
+    return tree.transform(put)
+
+
+_OPERAND = "sqlvec_operand_"
 
 
 def _norm(vector: exp.Expr) -> exp.Expr:

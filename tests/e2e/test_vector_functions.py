@@ -70,3 +70,28 @@ def test_a_simple_query_with_a_parameter_is_refused(server: ServerProcess) -> No
     assert result.returncode == 1
     assert "42P02: there is no parameter $2" in result.stderr
     assert psql(server, "-A", "-t", "-c", "SELECT 7").stdout.strip() == "7"
+
+
+@pytest.mark.parametrize("prepare", [False, True])
+def test_parameters_in_vector_arithmetic_and_functions(
+    conn: psycopg.Connection, prepare: bool
+) -> None:
+    conn.execute("DROP TABLE IF EXISTS fn_params")
+    conn.execute("CREATE TABLE fn_params (id bigint PRIMARY KEY, embedding vector(3))")
+    conn.execute("INSERT INTO fn_params VALUES (1, '[1,0,0]'), (2, '[0,3,4]')")
+    shifted = conn.execute(
+        "SELECT id, embedding + %s::vector FROM fn_params ORDER BY embedding <-> %s LIMIT 1",
+        ("[1,1,1]", "[0,3,4]"),
+        prepare=prepare,
+    ).fetchall()
+    assert shifted == [(2, "[1,4,5]")]
+    rows = conn.execute(
+        "SELECT id, l1_distance(embedding, %s::vector), subvector(embedding, %s, 2) "
+        "FROM fn_params ORDER BY id",
+        ("[1,1,1]", 2),
+        prepare=prepare,
+    ).fetchall()
+    assert rows == [(1, 2.0, "[0,0]"), (2, 6.0, "[3,4]")]
+    with pytest.raises(psycopg.Error) as raised:
+        conn.execute("SELECT %s::vector - '[1,1]'", ("[1,2,3]",), prepare=prepare)
+    assert raised.value.sqlstate == "22000"
