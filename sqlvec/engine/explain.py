@@ -98,6 +98,10 @@ def explain_analyze(
     if measure_recall and isinstance(node, VectorTopKPlan):
         recall = _recall(engine, node, params, settings)
         lines.append(f"Recall@{len(outcome.rows)} against exact search: {recall:.3f}")
+    if measure_recall and isinstance(node, SearchSubqueryPlan):
+        for i, search in enumerate(node.searches):
+            recall = _recall(engine, search, params, settings)
+            lines.append(f"Recall of {search_relation(i)} against exact search: {recall:.3f}")
     if measure_recall and isinstance(node, VectorRangePlan) and range_applies(engine, node, params):
         found, exact = range_recall(engine, node, params, settings)
         lines.append(f"Recall against exact search: {found} of {exact} rows in range")

@@ -100,6 +100,27 @@ def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) 
     assert recall and float(recall[0].rsplit(" ", 1)[1]) >= 0.9
 
 
+def test_explain_analyze_measures_each_search_of_a_statement(conn: psycopg.Connection) -> None:
+    conn.execute("SET explain_recall = on")
+    lines = [
+        row[0]
+        for row in conn.execute(
+            "EXPLAIN ANALYZE SELECT grp, count(*) FROM (SELECT grp FROM ex_hnsw ORDER BY "
+            "embedding <-> '[1,0,0,0]' LIMIT 10) a JOIN (SELECT grp FROM ex_hnsw ORDER BY "
+            "embedding <-> '[0,1,0,0]' LIMIT 10) b USING (grp) GROUP BY grp"
+        ).fetchall()
+    ]
+    conn.execute("RESET explain_recall")
+    assert lines[0] == "DuckDB Query over vector searches' rows"
+    recalls = {
+        line.split()[2]: float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("Recall of ")
+    }
+    assert set(recalls) == {"sqlvec_search", "sqlvec_search_1"}
+    assert all(recall >= 0.9 for recall in recalls.values())
+
+
 def test_explain_shows_a_filters_own_index_once_it_is_built(conn: psycopg.Connection) -> None:
     """A filter that came back often is searched through its own index (filter_indexes):
     EXPLAIN says so from the moment the index is ready, and not before."""
