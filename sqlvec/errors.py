@@ -54,6 +54,10 @@ class UndefinedParameter(SqlvecError):
     sqlstate = "42P02"
 
 
+class InvalidColumnReference(SqlvecError):
+    sqlstate = "42P10"
+
+
 class UndefinedObject(SqlvecError):
     sqlstate = "42704"
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from sqlvec.engine.catalog import CollectionSpec
-from sqlvec.errors import FeatureNotSupported, UndefinedTable
+from sqlvec.errors import FeatureNotSupported, InvalidColumnReference, UndefinedTable
 from sqlvec.parser.nodes import VectorDistance
 from sqlvec.planner.context import PlanContext, infer_parameter_types
 from sqlvec.planner.duck import SESSION_FUNCTIONS, describe_sql, to_duck_sql
@@ -30,7 +30,7 @@ from sqlvec.planner.plans import ConstantPlan, DuckPlan, OutputColumn, VectorRan
 from sqlvec.planner.rules import RULES
 from sqlvec.planner.search_subquery import plan_search_subquery, searched_first
 from sqlvec.planner.table_functions import replace_table_functions
-from sqlvec.planner.values import checked_vector_literals, compile_value
+from sqlvec.planner.values import checked_vector_literals, compile_value, declared_type
 from sqlvec.planner.vector_aggregates import vector_aggregates
 from sqlvec.planner.vector_sql import (
     FUNCTION_NAME,
@@ -56,6 +56,8 @@ _UNSUPPORTED_WITH_VECTORS = {
 
 def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
     select = normalize_functions(select)
+    if isinstance(select, exp.Select):
+        _check_distinct_order(select)
     uses_vectors = _uses_vectors(select)
     if isinstance(select, exp.Select) and _from_clause(select) is None:
         try:
@@ -83,6 +85,31 @@ def plan_select(select: exp.Expr, ctx: PlanContext) -> object:
         lambda outer, specs: duck_query_plan(outer, ctx, specs),
     )
     return found if found is not None else duck_query_plan(select, ctx)
+
+
+def _check_distinct_order(select: exp.Select) -> None:
+    """Postgres' rule: with SELECT DISTINCT (not DISTINCT ON), each ORDER BY key is an output
+    (its alias, its position, or its expression). DuckDB would sort by anything, and a search
+    order (`ORDER BY embedding <-> $1`) would silently pick which duplicates survive."""
+    distinct, order = select.args.get("distinct"), select.args.get("order")
+    if distinct is None or distinct.args.get("on") is not None or order is None:
+        return
+    outputs = select.expressions
+    if any(isinstance(o, exp.Star) or (isinstance(o, exp.Column) and o.is_star) for o in outputs):
+        return
+    names = {output_name(o) for o in outputs}
+    expressions = [_unalias(o) for o in outputs]
+    for key in order.expressions:
+        wanted = key.this
+        if isinstance(wanted, exp.Literal) and not wanted.is_string:
+            continue  # a position: checked where the select list is read
+        if isinstance(wanted, exp.Column) and wanted.name in names:
+            continue
+        if any(wanted == expression for expression in expressions):
+            continue
+        raise InvalidColumnReference(
+            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+        )
 
 
 def _vector_search(select: exp.Select, ctx: PlanContext) -> object:
@@ -230,11 +257,7 @@ def output_name(node: exp.Expr) -> str:
             return output_name(inner)
         if isinstance(node.to, exp.ObjectIdentifier):  # 'vector'::regtype
             return str(node.to.this).lower()
-        return (
-            node.to.this.value.lower()
-            if node.to.this != exp.DataType.Type.USERDEFINED
-            else "?column?"
-        )
+        return _type_output_name(node.to)
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -242,6 +265,16 @@ def output_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Func) and not isinstance(node, exp.Connector):
         return _function_output_name(node)  # AND/OR are Funcs to sqlglot, not to Postgres
     return "?column?"
+
+
+def _type_output_name(data_type: exp.DataType) -> str:
+    """A cast's column as Postgres names it: the type's own name (`1::int` is `int4`)."""
+    try:
+        return declared_type(data_type)[0].name
+    except FeatureNotSupported:  # a type sqlvec does not store: DuckDB's name for it
+        if data_type.this == exp.DataType.Type.USERDEFINED:
+            return "?column?"
+        return str(data_type.this.value).lower()
 
 
 def _function_output_name(node: exp.Func) -> str:

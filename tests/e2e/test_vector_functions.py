@@ -95,3 +95,13 @@ def test_parameters_in_vector_arithmetic_and_functions(
     with pytest.raises(psycopg.Error) as raised:
         conn.execute("SELECT %s::vector - '[1,1]'", ("[1,2,3]",), prepare=prepare)
     assert raised.value.sqlstate == "22000"
+
+
+def test_a_cast_names_its_column_after_the_type_as_postgres_does(conn: psycopg.Connection) -> None:
+    cursor = conn.execute(
+        "SELECT 1::int, 1::bigint, '2'::real, 2::double precision, 'x'::text, true::boolean, "
+        "('[1,2]'::vector <-> '[1,3]')::int, l2_distance('[1]'::vector, '[2]')::real"
+    )
+    names = [column.name for column in cursor.description]
+    assert names == ["int4", "int8", "float4", "float8", "text", "bool", "int4", "l2_distance"]
+    assert cursor.fetchone() == (1, 1, 2.0, 2.0, "x", True, 1, 1.0)
