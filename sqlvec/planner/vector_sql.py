@@ -293,12 +293,10 @@ def _norm(vector: exp.Expr) -> exp.Expr:
 
 
 def _as_list(node: exp.Expr) -> exp.Expr:
-    # The rewrite replaced the node around this one, so `transform` does not visit it: a
-    # `'[1,2]'::vector` here is made a list directly (DuckDB has no type VECTOR).
-    if isinstance(node, exp.Cast) and is_vector_type(node.to):
-        node = node.this
+    # Operands are rewritten before the node around them (`_bottom_up`): a `'[1,2]'::vector`
+    # is a list cast already and is not cast twice.
     if isinstance(node, exp.Cast) and node.to == _LIST:
-        return node.copy()  # rewritten already
+        return node.copy()
     return exp.cast(node.copy(), _LIST)
 
 

@@ -85,15 +85,19 @@ def test_explain_matches_golden_text(conn: psycopg.Connection, name: str) -> Non
     assert plan == path.read_text()
 
 
-def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) -> None:
+def analyzed_with_recall(conn: psycopg.Connection, sql: str) -> list[str]:
+    """The lines of `EXPLAIN ANALYZE <sql>` with `explain_recall` on for it alone."""
     conn.execute("SET explain_recall = on")
-    lines = [
-        row[0]
-        for row in conn.execute(
-            "EXPLAIN ANALYZE SELECT id FROM ex_hnsw ORDER BY embedding <-> '[1,0,0,0]' LIMIT 10"
-        ).fetchall()
-    ]
-    conn.execute("RESET explain_recall")
+    try:
+        return [row[0] for row in conn.execute(f"EXPLAIN ANALYZE {sql}").fetchall()]
+    finally:
+        conn.execute("RESET explain_recall")
+
+
+def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) -> None:
+    lines = analyzed_with_recall(
+        conn, "SELECT id FROM ex_hnsw ORDER BY embedding <-> '[1,0,0,0]' LIMIT 10"
+    )
     assert "Actual: 10 rows" in lines
     assert any(re.fullmatch(r"Execution Time: \d+\.\d{3} ms", line) for line in lines)
     recall = [line for line in lines if line.startswith("Recall@10")]
@@ -101,16 +105,12 @@ def test_explain_analyze_reports_rows_time_and_recall(conn: psycopg.Connection) 
 
 
 def test_explain_analyze_measures_each_search_of_a_statement(conn: psycopg.Connection) -> None:
-    conn.execute("SET explain_recall = on")
-    lines = [
-        row[0]
-        for row in conn.execute(
-            "EXPLAIN ANALYZE SELECT grp, count(*) FROM (SELECT grp FROM ex_hnsw ORDER BY "
-            "embedding <-> '[1,0,0,0]' LIMIT 10) a JOIN (SELECT grp FROM ex_hnsw ORDER BY "
-            "embedding <-> '[0,1,0,0]' LIMIT 10) b USING (grp) GROUP BY grp"
-        ).fetchall()
-    ]
-    conn.execute("RESET explain_recall")
+    lines = analyzed_with_recall(
+        conn,
+        "SELECT grp, count(*) FROM (SELECT grp FROM ex_hnsw ORDER BY "
+        "embedding <-> '[1,0,0,0]' LIMIT 10) a JOIN (SELECT grp FROM ex_hnsw ORDER BY "
+        "embedding <-> '[0,1,0,0]' LIMIT 10) b USING (grp) GROUP BY grp",
+    )
     assert lines[0] == "DuckDB Query over vector searches' rows"
     recalls = {
         line.split()[2]: float(line.rsplit(" ", 1)[1])
