@@ -172,9 +172,10 @@ class Session:
         node = prepared.plan.node
         if not is_quick(self._engine, node):
             return None
-        settings = self._session.search_settings()
-        with self._statement_scope() as scope:
-            outcome = scope.run(lambda: execute(self._engine, node, params, settings))
+        # No cancel scope: a statement that runs to its end on the event loop, never yielding
+        # it, cannot be reached by a CancelRequest or a statement_timeout (both come through
+        # the loop), so a scope would only be made and dropped.
+        outcome = execute(self._engine, node, params, self._session.search_settings())
         if outcome.notices or outcome.parameter_status:
             return None  # sent the usual way, which runs the statement again
         return QueryResult(outcome.tag, self._columns(prepared), outcome.rows)

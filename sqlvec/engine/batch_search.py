@@ -29,8 +29,8 @@ from sqlvec.engine.segment_search import (
     _finish,
     _indexed_segments,
     _usable,
-    _widened,
     search,
+    widened,
 )
 
 
@@ -159,11 +159,11 @@ def _index_block(
     if allowed is None:
         scores, ids = index.search_many(queries, fetch, request.settings, segment.deleted_ids)
     elif allowed.selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
-        settings = _widened(request.settings, allowed.selectivity, request.k)
+        settings = widened(request.settings, allowed.selectivity, request.k)
         wanted = int(np.ceil(fetch / allowed.selectivity * 1.5))
         scores, ids = index.search_many(queries, wanted, settings, segment.deleted_ids)
     else:
-        settings = _widened(request.settings, allowed.selectivity, request.k)
+        settings = widened(request.settings, allowed.selectivity, request.k)
         scores, ids = index.search_many(queries, fetch, settings, None, allowed.ids(rows.ids()))
     positions = rows.lookup(ids.ravel()).reshape(ids.shape)
     positions = np.where((positions >= 0) & (positions < size), positions, -1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from sqlvec.engine.rows import CollectionRows, GrowableArray
 from sqlvec.engine.rwlock import ReadWriteLock
 from sqlvec.engine.vector_index import BuiltIndex
 from sqlvec.errors import UndefinedObject
+
+if TYPE_CHECKING:  # compiled_topk.py reads collections
+    from sqlvec.engine.compiled_topk import CompiledTopK
 
 DEFAULT_SEGMENT_ROWS = 1_000_000
 
@@ -82,6 +86,8 @@ class Collection:
         self.layout_lock = ReadWriteLock()
         self.filter_indexes = FilterIndexes()
         self.background: Submit | None = None  # the engine's builder thread, for filter indexes
+        # Prepared plain searches compiled against this layout (engine/compiled_topk.py).
+        self.compiled_searches: dict[tuple[int, bool], CompiledTopK] = {}
 
     @property
     def segment_rows(self) -> int:

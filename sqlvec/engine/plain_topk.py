@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqlvec.engine.compiled_topk import compiled_topk
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.row_filter import matching_positions
@@ -55,12 +56,18 @@ def plain_topk(
         return None
     request = SearchRequest(plan.column, query, k, plan.metric, settings=settings)
     with collection.layout_lock.reading():
-        if plan.row_filter is None:
-            result = sole_search(collection, request)
+        filtered = plan.row_filter is not None
+        compiled = compiled_topk(collection, plan, request, filtered)
+        if not filtered:
+            result = compiled.search(request) if compiled else sole_search(collection, request)
         else:
+            assert plan.row_filter is not None
             size = len(collection.rows)
             allowed = matching_positions(collection.rows, plan.row_filter, params, size)
-            result = sole_filtered_search(collection, request, allowed)
+            if compiled is not None:
+                result = compiled.filtered(collection, request, allowed)
+            else:
+                result = sole_filtered_search(collection, request, allowed)
     if result is None:
         return None
     context = RowsContext(plan.collection, result.positions, result.distances, params)

@@ -106,6 +106,14 @@ class DenseIdTable:
         if self._table is not None and len(ids):
             self._table[ids] = -1
 
+    def positions_list(self, ids: np.ndarray, listed: list[int]) -> list[int] | None:
+        """`lookup` of a few ids (`listed`: the same as a list) as a list, or None when the
+        table is off or an id lies outside it: a search's answer, ranked in Python."""
+        table = self._table
+        if table is None or not listed or min(listed) < 0 or max(listed) >= len(table):
+            return None
+        return table[ids].tolist()  # type: ignore[no-any-return]
+
     def lookup(self, ids: Sequence[int] | np.ndarray) -> np.ndarray | None:
         """Positions (-1 for unknown ids), or None when the table is off."""
         table = self._table
@@ -202,6 +210,11 @@ class CollectionRows:
         where = np.minimum(where, max(len(sorted_ids) - 1, 0))
         found = (sorted_ids[where] == wanted) if len(sorted_ids) else np.zeros(len(wanted), bool)
         return np.where(found, order[where] if len(order) else -1, -1).astype(np.int64)
+
+    def few_positions(self, ids: np.ndarray, listed: list[int]) -> list[int] | None:
+        """Positions of a few ids (`listed`: the same as a list) by the dense id table, -1
+        where a row is gone; None where the table cannot say (use `lookup`)."""
+        return self._dense.positions_list(ids, listed)
 
     def positions_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Positions of the given ids that exist, in the order given."""

@@ -8,6 +8,8 @@ ranked by their exact distance, so results never depend on an index's compressed
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -102,6 +104,7 @@ def search(collection: Collection, request: SearchRequest) -> SearchResult:
         live = live_positions(np.arange(snapshot.size, dtype=np.int64), deleted, codes, selected)
         return _exact(vectors, live, request)
     if rows.deleted_count == 0 and _sole(indexed, selected, everything, snapshot.size):
+        _check_nprobe(indexed[0].indexes[request.column], request.settings)
         return _sole_index(rows, vectors, indexed[0], request)
     return _merged(collection, vectors, deleted, selected, indexed, request)
 
@@ -112,11 +115,25 @@ def sole_search(collection: Collection, request: SearchRequest) -> SearchResult 
     row, its index's scores the distances, k rows found. The same rows and distances, without
     `search`'s bookkeeping; None where any of that does not hold (the caller runs `search`,
     which also raises or words the notice). See engine/plain_topk.py."""
+    segment = sole_segment(collection, request)
+    if segment is None:
+        return None
+    result = _sole_index(collection.rows, None, segment, request)
+    return result if len(result.positions) == request.k and not result.notices else None
+
+
+def sole_segment(
+    collection: Collection, request: SearchRequest, filtered: bool = False
+) -> Segment | None:
+    """The one segment whose index answers `request` alone (`sole_search`, and with
+    `filtered` `sole_filtered_search`: an index that takes an ID selector), or None."""
     rows = collection.rows
     if not _plainly_searched(rows, request):
         return None
     selected = list(collection.partitions.values())
     indexed = _indexed_segments(collection, selected, request)
+    if filtered:
+        indexed = _usable(indexed, request)
     if not _sole(indexed, selected, True, len(rows)):
         return None
     index = indexed[0].indexes[request.column]
@@ -124,8 +141,7 @@ def sole_search(collection: Collection, request: SearchRequest) -> SearchResult 
         return None
     if index.nlist is not None and (request.settings.nprobe or 0) > index.nlist:
         return None  # `search` refuses it
-    result = _sole_index(rows, None, indexed[0], request)
-    return result if len(result.positions) == request.k and not result.notices else None
+    return indexed[0]
 
 
 def _plainly_searched(rows: CollectionRows, request: SearchRequest) -> bool:
@@ -180,13 +196,16 @@ def _sole_filtered(
     if rows.deleted_count != 0 or not _sole(indexed, selected, everything, allowed.size):
         return None
     segment = indexed[0]
-    if not segment.indexes[request.column].scores_are_distances(request.metric):
+    index = segment.indexes[request.column]
+    if not index.scores_are_distances(request.metric):
         return None
-    own = _filter_index(collection, segment, request, allowed)  # counts this use if not ready
+    # Checked on the settings given: the widened ones may go past the lists (Faiss caps them).
+    _check_nprobe(index, request.settings)
+    own = filter_index(collection, segment, request, allowed)  # counts this use if not ready
     if own is not None:
         return _sole_index(rows, None, segment, request, own), True
-    widened = replace(request, settings=_widened(request.settings, allowed.selectivity, request.k))
-    return _sole_index(rows, None, segment, widened, included=allowed.ids(rows.ids())), False
+    wider = replace(request, settings=widened(request.settings, allowed.selectivity, request.k))
+    return _sole_index(rows, None, segment, wider, included=allowed.ids(rows.ids())), False
 
 
 def _sole(indexed: list[Segment], selected: list[Partition], everything: bool, size: int) -> bool:
@@ -214,26 +233,75 @@ def _sole_index(
     index = own or segment.indexes[request.column]
     if index.scores_are_distances(request.metric):
         # The index's own scores are the exact distances (uncompressed vectors): no re-ranking.
-        _check_nprobe(index, request.settings)
         excluded = None if own is not None else segment.deleted_ids
         scores, ids = index.search(request.query, request.k, request.settings, excluded, included)
-        positions = rows.lookup(ids)
-        found = positions >= 0  # a row deleted since the search began has no position
-        positions = positions[found]
-        distances = distances_from_scores(scores[found], request.metric)
+        result = ranked_by_index(rows, scores, ids, request.metric, request.k)
     else:
         assert vectors is not None and included is None, "re-ranking needs the vectors"
         positions = _segment_candidates(rows, segment, request, None)
         distances = pairwise(vectors[positions], request.query, request.metric)
+        result = _in_order(positions, distances, request.metric, request.k)
+    indexed_rows = index.ntotal
+    return _finish(result, request, indexed_rows, len(result.positions) < indexed_rows)
+
+
+def ranked_by_index(
+    rows: CollectionRows, scores: np.ndarray, ids: np.ndarray, metric: str, k: int
+) -> SearchResult:
+    """An index's answer whose scores are the distances, as the rows' positions and
+    distances in the order every search gives; rows deleted since the search began (no
+    position now) left out."""
+    if len(ids) <= _FEW and metric in _SCORE_SIGN:
+        ranked = _few_ranked(rows, scores, ids, metric)
+        if ranked is not None:
+            return ranked
+    positions = rows.lookup(ids)
+    found = positions >= 0
+    if not found.all():
+        positions, scores = positions[found], scores[found]
+    return _in_order(positions, distances_from_scores(scores, metric), metric, k)
+
+
+# An answer of up to this many rows is ranked in Python: a dozen numpy calls on ten values
+# cost more than the values' own work (~11 µs of a prepared kNN's answer, timed live).
+_FEW = 64
+_SCORE_SIGN = {"l2": 1.0, "ip": -1.0}  # Faiss' score -> pgvector's distance (see below)
+
+
+def _few_ranked(
+    rows: CollectionRows, scores: np.ndarray, ids: np.ndarray, metric: str
+) -> SearchResult | None:
+    """`ranked_by_index` of a short answer, computed as `distances_from_scores` and
+    `_in_order` compute it (the square root of the float64 score, or its negation; by
+    distance, then position); None where a row is gone or the id table cannot say."""
+    found = rows.few_positions(ids, ids.tolist())
+    if found is None or min(found) < 0:
+        return None
+    positions, values = found, scores.tolist()
+    if metric == "l2":
+        distances = [math.sqrt(value) if value > 0.0 else 0.0 for value in values]
+    else:
+        distances = [-value for value in values]
+    if not all(a < b for a, b in itertools.pairwise(distances)):  # ties, or a NaN
+        order = sorted(range(len(positions)), key=lambda i: _rank_key(distances[i], positions[i]))
+        positions = [positions[i] for i in order]
+        distances = [distances[i] for i in order]
+    return SearchResult(np.array(positions, np.int64), np.array(distances, np.float64))
+
+
+def _rank_key(distance: float, position: int) -> tuple[float, int]:
+    return (math.inf if math.isnan(distance) else distance, position)
+
+
+def _in_order(positions: np.ndarray, distances: np.ndarray, metric: str, k: int) -> SearchResult:
+    """The k first by distance, ties by position."""
     # Sums of non-negative terms are never NaN; cosine (a zero vector) and inner product (an
     # overflow to inf - inf) can be.
     keys = distances
-    if request.metric not in _NEVER_NAN:
+    if metric not in _NEVER_NAN:
         keys = np.where(np.isnan(distances), np.inf, distances)
-    order = np.lexsort((positions, keys))[: request.k]
-    result = SearchResult(positions[order], distances[order])
-    indexed_rows = index.ntotal
-    return _finish(result, request, indexed_rows, len(positions) < indexed_rows)
+    order = np.lexsort((positions, keys))[:k]
+    return SearchResult(positions[order], distances[order])
 
 
 def _indexed_segments(
@@ -360,13 +428,13 @@ def _segment_candidates(
         _, ids = index.search(request.query, fetch, request.settings, segment.deleted_ids)
         return rows.positions_of(ids.tolist())
     selectivity = allowed.selectivity
-    settings = _widened(request.settings, selectivity, request.k)
+    settings = widened(request.settings, selectivity, request.k)
     if selectivity >= OVERFETCH_ABOVE_SELECTIVITY:
         wanted = int(np.ceil(fetch / selectivity * 1.5))
         _, ids = index.search(request.query, wanted, settings, segment.deleted_ids)
         positions = rows.positions_of(ids)
         return positions[allowed.mask()[positions]]
-    own = _filter_index(collection, segment, request, allowed) if collection else None
+    own = filter_index(collection, segment, request, allowed) if collection else None
     if own is not None:
         _, ids = own.search(request.query, fetch, request.settings, None)
         return rows.positions_of(ids.tolist())
@@ -375,7 +443,7 @@ def _segment_candidates(
     return rows.positions_of(ids.tolist())
 
 
-def _filter_index(
+def filter_index(
     collection: Collection, segment: Segment, request: SearchRequest, allowed: AllowedRows
 ) -> BuiltIndex | None:
     """The index over the segment's rows that this filter allows, when one is ready; else
@@ -415,7 +483,7 @@ def _filter_build(
     return FilterBuild(allowed.candidates, definition, vectors, in_segment, ids, budget, submit)
 
 
-def _widened(settings: SearchSettings, selectivity: float, k: int) -> SearchSettings:
+def widened(settings: SearchSettings, selectivity: float, k: int) -> SearchSettings:
     """Filtered graph and list searches reach fewer rows: look proportionally further."""
     ef = settings.ef_search or DEFAULT_EF_SEARCH
     nprobe = settings.nprobe or DEFAULT_NPROBE

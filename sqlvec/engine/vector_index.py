@@ -101,6 +101,32 @@ class BuiltIndex:
         found = labels[0] >= 0
         return scores[0][found], labels[0][found]
 
+    def takes_parameters(self) -> bool:
+        """Whether `search` is one Faiss call with search parameters (`search_with` may
+        stand for it): every kind but NSG and binary IVF, which filter by over-fetching."""
+        kind = self.definition.type
+        return not (kind == "nsg" or (self.definition.binary and kind == "ivf_flat"))
+
+    def plain_parameters(
+        self, settings: SearchSettings, k: int, included: IdSet | None = None
+    ) -> faiss.SearchParameters | None:
+        """The parameters `search` passes Faiss for these settings and k (no deleted ids to
+        exclude; `included`: the ids a selector allows), for `search_with`."""
+        return self._parameters(settings, min(k, self.ntotal), included)
+
+    def search_with(
+        self, query: np.ndarray, k: int, params: faiss.SearchParameters | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`search` of a float32 query of the index's width (not cosine or bits, an index that
+        `takes_parameters`) with parameters made by `plain_parameters`: what a prepared search
+        runs again and again (engine/compiled_topk.py)."""
+        k = min(k, self.ntotal)
+        scores, labels = self._search(query.reshape(1, -1), k, params)
+        if labels[0, -1] >= 0:
+            return scores[0], labels[0]
+        found = labels[0] >= 0
+        return scores[0][found], labels[0][found]
+
     def search_many(
         self,
         queries: np.ndarray,

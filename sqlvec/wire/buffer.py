@@ -173,9 +173,11 @@ class FrameReader:
         return frames
 
     def skip(self, count: int) -> None:
-        """Consume `count` messages that `peek` returned."""
+        """Consume `count` messages that `peek` returned (whole, their lengths checked)."""
+        data, position = self._data, self._position
         for _ in range(count):
-            self.buffered()
+            position += 1 + INT32.unpack_from(data, position + 1)[0]
+        self._position = position
 
     def _checked_length(self, data: bytes, start: int) -> int:
         length: int = INT32.unpack_from(data, start + 1)[0]

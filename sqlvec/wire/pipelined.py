@@ -20,7 +20,7 @@ from sqlvec.wire import messages as msg
 from sqlvec.wire.bind import decode_parameters, result_formats
 from sqlvec.wire.buffer import INT32, FrameReader, WriteBuffer
 from sqlvec.wire.codecs import result_encoders
-from sqlvec.wire.handler import QueryHandler
+from sqlvec.wire.handler import ColumnDesc, QueryHandler, TransactionStatus
 
 _ALL_ROWS = INT32.pack(0)
 _EXECUTE_UNNAMED = b"\0" + _ALL_ROWS  # Execute: the unnamed portal, no row limit
@@ -46,18 +46,53 @@ def answer_pipelined(
     if result is None:
         return False
     reply = WriteBuffer()
-    msg.write_bind_complete(reply)
-    if following == 3:  # with Describe
-        msg.write_description(reply, result.columns, formats)
+    reply.write_byte(_head(result.columns, formats, following == 3))
     if result.rows:
         assert result.columns is not None, "a result with rows needs columns"
         msg.write_data_rows(reply, result.rows, result_encoders(result.columns, formats))
     assert result.tag is not None
-    msg.write_command_complete(reply, result.tag)
-    msg.write_ready_for_query(reply, handler.transaction_status)
+    reply.write_byte(_tail(result.tag, handler.transaction_status))
     frames.skip(following)
     out.write_bytes(reply.take())
     return True
+
+
+# A reply's head (BindComplete, then RowDescription where a Describe asked) and its tail
+# (CommandComplete, ReadyForQuery) are the same bytes at every execution of a prepared
+# statement: encoded once. Heads are keyed by the identity of the statement's columns (the
+# session gives the same list while its plan is current), which the entry keeps alive.
+_MAX_KEPT = 1024
+_heads: dict[tuple[int, tuple[int, ...], bool], tuple[object, bytes]] = {}
+_tails: dict[tuple[str, TransactionStatus], bytes] = {}
+
+
+def _head(columns: list[ColumnDesc] | None, formats: list[int], described: bool) -> bytes:
+    key = (id(columns), tuple(formats), described)
+    kept = _heads.get(key)
+    if kept is not None and kept[0] is columns:
+        return kept[1]
+    head = WriteBuffer()
+    msg.write_bind_complete(head)
+    if described:
+        msg.write_description(head, columns, formats)
+    data = head.take()
+    if len(_heads) >= _MAX_KEPT:
+        _heads.clear()
+    _heads[key] = (columns, data)
+    return data
+
+
+def _tail(tag: str, status: TransactionStatus) -> bytes:
+    data = _tails.get((tag, status))
+    if data is None:
+        tail = WriteBuffer()
+        msg.write_command_complete(tail, tag)
+        msg.write_ready_for_query(tail, status)
+        data = tail.take()
+        if len(_tails) >= _MAX_KEPT:
+            _tails.clear()
+        _tails[(tag, status)] = data
+    return data
 
 
 def _following(frames: FrameReader) -> int | None:

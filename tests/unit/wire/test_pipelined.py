@@ -162,6 +162,28 @@ def test_without_describe(client: RawClient, taken: list[bool]) -> None:
     ]
 
 
+def test_one_statement_in_turn_in_text_binary_and_without_describe(
+    client: RawClient, taken: list[bool]
+) -> None:
+    """A statement's reply heads are encoded once per result format and Describe: each run
+    of one kept statement still gets its own (pipelined._head)."""
+    sql, _, params, _, _ = CASES["knn, text results"]
+    client.send(parse("kept", sql), SYNC)
+    client.receive_until_ready()
+    runs: dict[bool, list[list[tuple[bytes, bytes]]]] = {True: [], False: []}
+    for formats, described in [((), True), ((1,), True), ((), False), ((1,), True), ((), True)]:
+        for one_step in (True, False):
+            steps = [bind("", "kept", params, result_formats=formats)]
+            steps += [] if one_step else [FLUSH]
+            steps += [describe(b"P", "")] if described else []
+            client.send(*steps, execute(""), SYNC)
+            runs[one_step].append(client.receive_until_ready())
+    assert runs[True] == runs[False]
+    assert runs[True][0] == runs[True][4] != runs[True][1] == runs[True][3]
+    assert [t for t, _ in runs[True][2]][:2] == [b"2", b"D"]  # no RowDescription
+    assert taken == [True] * 5
+
+
 def test_named_portal_goes_the_usual_way(client: RawClient, taken: list[bool]) -> None:
     replies = _run(client, "knn, text results", True, portal="p")
     assert replies == _run(client, "knn, text results", False, portal="p")
