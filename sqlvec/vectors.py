@@ -80,6 +80,13 @@ def checked_halfvec(
     return values.astype(np.float16).astype(np.float32)
 
 
+def all_finite(values: np.ndarray) -> bool:
+    """No element NaN or infinite. (`count_nonzero` is one C call; `ndarray.all()` goes
+    through numpy's Python wrapper, twice the time on a query vector, which is checked on
+    every search.)"""
+    return bool(np.count_nonzero(np.isfinite(values)) == values.size)
+
+
 def _check_shape_and_finite(values: np.ndarray, type_name: str) -> None:
     if values.ndim != 1:
         raise DataException(f"{type_name} must be one-dimensional")
@@ -87,7 +94,7 @@ def _check_shape_and_finite(values: np.ndarray, type_name: str) -> None:
         raise DataException(f"{type_name} must have at least 1 dimension")
     if values.shape[0] > MAX_DIM:
         raise ProgramLimitExceeded(f"{type_name} cannot have more than {MAX_DIM} dimensions")
-    if not np.isfinite(values).all():
+    if not all_finite(values):
         if np.isnan(values).any():
             raise DataException(f"NaN not allowed in {type_name}")
         raise DataException(f"infinite value not allowed in {type_name}")
@@ -137,9 +144,9 @@ def parse_plain_vector(data: bytes) -> np.ndarray | None:
         return None
     with np.errstate(over="ignore"):
         vector = np.array(values, dtype=np.float32)
-    if not np.isfinite(vector).all():
+    if not all_finite(vector):
         return None  # beyond float32's range
-    if not vector.all() and _NEGATIVE_INTEGER_ZERO.search(text.decode()):
+    if np.count_nonzero(vector) < len(vector) and _NEGATIVE_INTEGER_ZERO.search(text.decode()):
         return None  # `-0` read as the integer 0 would lose its sign
     return vector
 

@@ -135,7 +135,7 @@ class FrameReader:
 
     def holding(self, data: bytes) -> FrameReader:
         """A reader of the messages in `data` alone, with this reader's limit: for a read
-        answered before it reaches the stream (`buffered`, `peek` and `skip` only)."""
+        answered before it reaches the stream (`buffered`, `starts_with` and `advance`)."""
         frames = FrameReader(self._reader, self._max_length)
         frames._data = data
         return frames
@@ -161,23 +161,13 @@ class FrameReader:
         self._position = end
         return data[start : start + 1], data[header_end:end]
 
-    def peek(self, count: int) -> list[tuple[bytes, bytes]]:
-        """Up to `count` of the next messages that have been read whole, left unread."""
-        position = self._position
-        frames: list[tuple[bytes, bytes]] = []
-        try:
-            while len(frames) < count and (frame := self.buffered()) is not None:
-                frames.append(frame)
-        finally:
-            self._position = position
-        return frames
+    def starts_with(self, data: bytes) -> bool:
+        """Whether the bytes read and not taken yet begin with `data`."""
+        return self._data.startswith(data, self._position)
 
-    def skip(self, count: int) -> None:
-        """Consume `count` messages that `peek` returned (whole, their lengths checked)."""
-        data, position = self._data, self._position
-        for _ in range(count):
-            position += 1 + INT32.unpack_from(data, position + 1)[0]
-        self._position = position
+    def advance(self, count: int) -> None:
+        """Take `count` bytes that `starts_with` saw: whole messages."""
+        self._position += count
 
     def _checked_length(self, data: bytes, start: int) -> int:
         length: int = INT32.unpack_from(data, start + 1)[0]

@@ -22,9 +22,11 @@ from sqlvec.wire.buffer import INT32, FrameReader, WriteBuffer
 from sqlvec.wire.codecs import result_encoders
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, TransactionStatus
 
-_ALL_ROWS = INT32.pack(0)
-_EXECUTE_UNNAMED = b"\0" + _ALL_ROWS  # Execute: the unnamed portal, no row limit
-_DESCRIBE_UNNAMED = b"P\0"  # Describe: the unnamed portal
+# What follows a Bind answered in one step, byte for byte: (Describe of the unnamed portal,)
+# Execute of the unnamed portal with no row limit, and Sync.
+_DESCRIBE = b"D" + INT32.pack(4 + 2) + b"P\0"
+_EXECUTE_SYNC = b"E" + INT32.pack(4 + 5) + b"\0" + INT32.pack(0) + b"S" + INT32.pack(4)
+_FOLLOWING = (_DESCRIBE + _EXECUTE_SYNC, _EXECUTE_SYNC)
 
 
 def answer_pipelined(
@@ -46,13 +48,13 @@ def answer_pipelined(
     if result is None:
         return False
     reply = WriteBuffer()
-    reply.write_byte(_head(result.columns, formats, following == 3))
+    reply.write_byte(_head(result.columns, formats, following > len(_EXECUTE_SYNC)))
     if result.rows:
         assert result.columns is not None, "a result with rows needs columns"
         msg.write_data_rows(reply, result.rows, result_encoders(result.columns, formats))
     assert result.tag is not None
     reply.write_byte(_tail(result.tag, handler.transaction_status))
-    frames.skip(following)
+    frames.advance(following)
     out.write_bytes(reply.take())
     return True
 
@@ -96,16 +98,10 @@ def _tail(tag: str, status: TransactionStatus) -> bytes:
 
 
 def _following(frames: FrameReader) -> int | None:
-    """How many of the next messages belong to the step: Execute and Sync (2), or Describe,
-    Execute and Sync (3); None when what follows is anything else or not here yet."""
-    ahead = frames.peek(3)
-    types = b"".join(type_byte for type_byte, _ in ahead)
-    if types == b"DES" and ahead[0][1] == _DESCRIBE_UNNAMED:
-        execute, sync = ahead[1][1], ahead[2][1]
-    elif types[:2] == b"ES":
-        execute, sync = ahead[0][1], ahead[1][1]
-    else:
-        return None
-    if execute != _EXECUTE_UNNAMED or sync:
-        return None
-    return 3 if types[0] == ord("D") else 2
+    """How many bytes of the next messages belong to the step: Describe of the unnamed
+    portal (when asked), Execute of all its rows and Sync, exactly as drivers send them; None
+    when what follows is anything else or not here yet."""
+    for messages in _FOLLOWING:
+        if frames.starts_with(messages):
+            return len(messages)
+    return None
