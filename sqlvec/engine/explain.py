@@ -20,7 +20,11 @@ from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.partition_key import searched_partitions
 from sqlvec.engine.range_run import range_applies
 from sqlvec.engine.row_filter import matching_positions
-from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, OVERFETCH_ABOVE_SELECTIVITY
+from sqlvec.engine.segment_search import (
+    EXACT_BELOW_SELECTIVITY,
+    OVERFETCH_ABOVE_SELECTIVITY,
+    widened,
+)
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
 from sqlvec.planner.plans import (
@@ -125,6 +129,7 @@ def _topk_lines(
         lines.append(
             f"  Index: none, exact search ({'descending order' if plan.descending else reason})"
         )
+        definition = None  # the filter's strategy is then exact too
     else:
         lines.append(f"  Index: {_index_text(definition, settings)}")
     segments = [
@@ -135,7 +140,7 @@ def _topk_lines(
         f"  Segments: {len(segments)} sealed ({built} with an index), growing searched exactly"
     )
     if plan.filter is not None:
-        lines.extend(_filter_lines(engine, plan, params, definition is not None))
+        lines.extend(_filter_lines(engine, plan, params, definition, settings, limit))
     return lines
 
 
@@ -151,8 +156,16 @@ def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
     return f"{definition.type} {definition.name} ({params}); search {search}"
 
 
-def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed: bool) -> list[str]:
+def _filter_lines(
+    engine: Engine,
+    plan: VectorTopKPlan,
+    params: Params,
+    definition: IndexDef | None,
+    settings: SearchSettings,
+    limit: int | None,
+) -> list[str]:
     assert plan.filter is not None
+    indexed = definition is not None
     matching = None
     if plan.row_filter is not None:
         rows = engine.collection(plan.collection).rows
@@ -174,6 +187,8 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
         strategy = "index search with an ID selector of the matching rows"
     else:
         strategy = "index search, over-fetching and dropping rows that do not match"
+    if definition is not None and selectivity >= EXACT_BELOW_SELECTIVITY:
+        strategy += _widening(definition, settings, selectivity, limit or 1)
     lines = [
         f"  Filter: {how}",
         f"    Estimate: {count} of {total} rows (selectivity {selectivity:.3f})",
@@ -182,6 +197,18 @@ def _filter_lines(engine: Engine, plan: VectorTopKPlan, params: Params, indexed:
     if matching is not None and selector:
         lines += _filter_index_lines(engine, plan, params, matching)
     return lines
+
+
+def _widening(definition: IndexDef, settings: SearchSettings, selectivity: float, k: int) -> str:
+    """How much further a filtered index search looks than an unfiltered one
+    (`segment_search.widened`): the parameters it really searches with."""
+    wide = widened(settings, selectivity, k)
+    if definition.type == "hnsw":
+        ef = max(settings.ef_search or DEFAULT_EF_SEARCH, k)
+        return f", ef_search {ef} widened to {wide.ef_search}"
+    if definition.type.startswith("ivf") and settings.nprobe is None:
+        return f", nprobe {DEFAULT_NPROBE} widened to {wide.nprobe} (at most every list)"
+    return ""
 
 
 def _filter_index_lines(
@@ -199,7 +226,8 @@ def _filter_index_lines(
         return []
     return [
         f"    Filter indexes: {ready} of {len(segments)} indexed segments searched through "
-        "this filter's own index (built after repeated use), without the selector"
+        "this filter's own index (built after repeated use), without the selector or the "
+        "widening"
     ]
 
 

@@ -148,7 +148,7 @@ def test_explain_shows_a_filters_own_index_once_it_is_built(conn: psycopg.Connec
         time.sleep(0.1)
     assert (
         "    Filter indexes: 1 of 1 indexed segments searched through this filter's own index "
-        "(built after repeated use), without the selector"
+        "(built after repeated use), without the selector or the widening"
     ) in plan().splitlines()
     # Another filter value has no index of its own.
     other = "\n".join(
@@ -156,3 +156,37 @@ def test_explain_shows_a_filters_own_index_once_it_is_built(conn: psycopg.Connec
     )
     assert "Strategy: index search with an ID selector" in other
     assert "Filter indexes" not in other
+
+
+def test_explain_shows_the_parameters_a_filter_widens(conn: psycopg.Connection) -> None:
+    """The filtered search looks further than the session's setting: EXPLAIN says how far
+    (an IVF index's nprobe here; HNSW's ef_search in the golden file `filtered`), and an
+    nprobe the session sets is shown as it is, not widened."""
+    conn.execute("DROP TABLE IF EXISTS ex_ivf")
+    conn.execute(
+        "CREATE COLLECTION ex_ivf (id BIGINT PRIMARY KEY, grp INT, embedding VECTOR(4)) "
+        "WITH (segment_rows = 400)"
+    )
+    vectors = np.random.default_rng(19).standard_normal((400, 4)).astype(np.float32)
+    values = ", ".join(f"({i}, {i % 10}, '{text(v)}')" for i, v in enumerate(vectors))
+    conn.execute(f"INSERT INTO ex_ivf VALUES {values}")
+    conn.execute("CREATE INDEX ON ex_ivf USING ivf_flat (embedding) WITH (nlist = 4)")
+    search = "SELECT id FROM ex_ivf WHERE grp = 1 ORDER BY embedding <-> %s LIMIT 10"
+
+    def strategy() -> str:
+        lines = [row[0] for row in conn.execute("EXPLAIN " + search, ("[1,0,0,0]",))]
+        return next(line.strip() for line in lines if "Strategy:" in line)
+
+    assert strategy() == (
+        "Strategy: index search with an ID selector of the matching rows, nprobe 16 widened to "
+        "160 (at most every list); redone exactly if it comes back short"
+    )
+    assert len(conn.execute(search, ("[1,0,0,0]",)).fetchall()) == 10  # every list searched
+    conn.execute("SET nprobe = 2")
+    try:
+        assert strategy() == (
+            "Strategy: index search with an ID selector of the matching rows; "
+            "redone exactly if it comes back short"
+        )
+    finally:
+        conn.execute("RESET nprobe")
