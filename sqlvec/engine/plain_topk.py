@@ -56,12 +56,10 @@ def plain_topk(
         return None
     request = SearchRequest(plan.column, query, k, plan.metric, settings=settings)
     with collection.layout_lock.reading():
-        filtered = plan.row_filter is not None
-        compiled = compiled_topk(collection, plan, request, filtered)
-        if not filtered:
+        compiled = compiled_topk(collection, plan, request, plan.row_filter is not None)
+        if plan.row_filter is None:
             result = compiled.search(request) if compiled else sole_search(collection, request)
         else:
-            assert plan.row_filter is not None
             size = len(collection.rows)
             allowed = matching_positions(collection.rows, plan.row_filter, params, size)
             if compiled is not None:

@@ -251,7 +251,7 @@ def ranked_by_index(
     """An index's answer whose scores are the distances, as the rows' positions and
     distances in the order every search gives; rows deleted since the search began (no
     position now) left out."""
-    if len(ids) <= _FEW and metric in _SCORE_SIGN:
+    if len(ids) <= _FEW and metric in _RANKED_IN_PYTHON:
         ranked = _few_ranked(rows, scores, ids, metric)
         if ranked is not None:
             return ranked
@@ -265,7 +265,7 @@ def ranked_by_index(
 # An answer of up to this many rows is ranked in Python: a dozen numpy calls on ten values
 # cost more than the values' own work (~11 µs of a prepared kNN's answer, timed live).
 _FEW = 64
-_SCORE_SIGN = {"l2": 1.0, "ip": -1.0}  # Faiss' score -> pgvector's distance (see below)
+_RANKED_IN_PYTHON = frozenset(("l2", "ip"))  # scores whose distances `_few_ranked` computes
 
 
 def _few_ranked(

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from sqlvec.engine.compiled_topk import CompiledTopK
@@ -22,7 +21,10 @@ from sqlvec.engine.topk import run_topk
 from sqlvec.engine.vector_index import BuiltIndex, SearchSettings
 from sqlvec.planner.plans import VectorTopKPlan
 from tests.unit.engine.test_plain_topk import DIM, FILTERED, PLAIN, ROWS, SETTINGS
+from tests.unit.engine.test_plain_topk import _deleted as deleted
+from tests.unit.engine.test_plain_topk import _dropped as dropped
 from tests.unit.engine.test_plain_topk import _engine as build_engine
+from tests.unit.engine.test_plain_topk import _growing as inserted
 from tests.unit.engine.test_plain_topk import _plan as plan_of
 from tests.unit.engine.test_plain_topk import _queries as queries
 
@@ -63,21 +65,8 @@ def test_one_plan_keeps_one_compiled_search(engine: Engine, sql: str) -> None:
     assert len(engine.collection("c").compiled_searches) == 2
 
 
-def _deleted(engine: Engine) -> None:
-    engine.delete("c", [0])
-
-
-def _inserted(engine: Engine) -> None:
-    one = np.ones(DIM, np.float32)
-    engine.insert("c", ["id", "cat", "e", "h"], [[ROWS + 1, 0, one, one]])
-
-
-def _dropped(engine: Engine) -> None:
-    engine.drop_index("c_e_idx", "c")
-
-
 @pytest.mark.parametrize("sql", [PLAIN[1], FILTERED[0]])
-@pytest.mark.parametrize("change", [_deleted, _inserted, _dropped])
+@pytest.mark.parametrize("change", [deleted, inserted, dropped])
 def test_a_write_or_a_dropped_index_declines_the_kept_search(
     engine: Engine, sql: str, change: Callable[[Engine], None]
 ) -> None:
