@@ -190,3 +190,21 @@ def test_explain_shows_the_parameters_a_filter_widens(conn: psycopg.Connection) 
         )
     finally:
         conn.execute("RESET nprobe")
+
+
+def test_a_filter_under_an_index_of_another_distance_is_searched_exactly(
+    conn: psycopg.Connection,
+) -> None:
+    """ex_hnsw's index serves L2: a cosine search with a filter scans the matching rows."""
+    plan = [
+        row[0]
+        for row in conn.execute(
+            "EXPLAIN SELECT id FROM ex_hnsw WHERE grp < 1 ORDER BY embedding <=> %s LIMIT 10",
+            ("[1,0,0,0]",),
+        )
+    ]
+    assert "  Index: none, exact search (the index serves another distance)" in plan
+    assert (
+        "    Strategy: exact search over the matching rows; redone exactly if it comes back short"
+        in plan
+    )
