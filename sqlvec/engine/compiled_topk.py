@@ -29,12 +29,11 @@ from sqlvec.engine.faiss_setup import faiss
 from sqlvec.engine.index_types import IndexDef
 from sqlvec.engine.rows import CollectionRows
 from sqlvec.engine.segment_search import (
-    EXACT_BELOW_SELECTIVITY,
-    OVERFETCH_ABOVE_SELECTIVITY,
     SearchRequest,
     SearchResult,
     filter_index,
     ranked_by_index,
+    selector_serves,
     sole_segment,
     widened,
 )
@@ -119,7 +118,7 @@ class Layout:
         if allowed.everything:
             return self.search(request)
         share = allowed.selectivity
-        if not EXACT_BELOW_SELECTIVITY <= share < OVERFETCH_ABOVE_SELECTIVITY:
+        if not selector_serves(share):
             return None
         compiled, k = self.compiled, self.compiled.k
         own = filter_index(collection, self.segment, request, allowed)  # counts the use

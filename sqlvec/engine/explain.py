@@ -20,11 +20,7 @@ from sqlvec.engine.outcome import Outcome
 from sqlvec.engine.partition_key import searched_partitions
 from sqlvec.engine.range_run import range_applies
 from sqlvec.engine.row_filter import matching_positions
-from sqlvec.engine.segment_search import (
-    EXACT_BELOW_SELECTIVITY,
-    OVERFETCH_ABOVE_SELECTIVITY,
-    widened,
-)
+from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY, selector_serves, widened
 from sqlvec.engine.topk import search_request
 from sqlvec.engine.vector_index import DEFAULT_EF_SEARCH, DEFAULT_NPROBE, SearchSettings
 from sqlvec.planner.plans import (
@@ -180,7 +176,7 @@ def _filter_lines(
         how = "DuckDB selects the matching ids"
     total = max(engine.row_count(plan.collection), 1)
     selectivity = count / total
-    selector = indexed and EXACT_BELOW_SELECTIVITY <= selectivity < OVERFETCH_ABOVE_SELECTIVITY
+    selector = indexed and selector_serves(selectivity)
     if not indexed or selectivity < EXACT_BELOW_SELECTIVITY:
         strategy = "exact search over the matching rows"
     elif selector:

@@ -46,6 +46,12 @@ _NEVER_NAN = frozenset(("l2", "l1", "hamming"))
 FILTERED_EF_EXPONENT = 0.3
 
 
+def selector_serves(selectivity: float) -> bool:
+    """Whether a filter this selective is searched through the indexes with an ID selector
+    (rather than exactly, or by over-fetching)."""
+    return EXACT_BELOW_SELECTIVITY <= selectivity < OVERFETCH_ABOVE_SELECTIVITY
+
+
 @dataclass
 class SearchResult:
     positions: np.ndarray
@@ -168,7 +174,7 @@ def sole_filtered_search(
     allowed = allowed_rows(collection, candidates, None, rows.deleted_mask(len(rows)), selected)
     if allowed.everything:
         return sole_search(collection, request)
-    if not EXACT_BELOW_SELECTIVITY <= allowed.selectivity < OVERFETCH_ABOVE_SELECTIVITY:
+    if not selector_serves(allowed.selectivity):
         return None
     usable = _usable(_indexed_segments(collection, selected, request), request)
     sole = _sole_filtered(collection, selected, usable, allowed, request)

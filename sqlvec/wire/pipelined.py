@@ -16,6 +16,8 @@ both ways write the same bytes.
 
 from __future__ import annotations
 
+import functools
+
 from sqlvec.wire import messages as msg
 from sqlvec.wire.bind import decode_parameters, result_formats
 from sqlvec.wire.buffer import INT32, FrameReader, WriteBuffer
@@ -26,7 +28,8 @@ from sqlvec.wire.handler import ColumnDesc, QueryHandler, TransactionStatus
 # Execute of the unnamed portal with no row limit, and Sync.
 _DESCRIBE = b"D" + INT32.pack(4 + 2) + b"P\0"
 _EXECUTE_SYNC = b"E" + INT32.pack(4 + 5) + b"\0" + INT32.pack(0) + b"S" + INT32.pack(4)
-_FOLLOWING = (_DESCRIBE + _EXECUTE_SYNC, _EXECUTE_SYNC)
+_WITH_DESCRIBE = _DESCRIBE + _EXECUTE_SYNC
+_FOLLOWING = (_WITH_DESCRIBE, _EXECUTE_SYNC)
 
 
 def answer_pipelined(
@@ -48,7 +51,7 @@ def answer_pipelined(
     if result is None:
         return False
     reply = WriteBuffer()
-    reply.write_byte(_head(result.columns, formats, following > len(_EXECUTE_SYNC)))
+    reply.write_byte(_head(result.columns, formats, following == len(_WITH_DESCRIBE)))
     if result.rows:
         assert result.columns is not None, "a result with rows needs columns"
         msg.write_data_rows(reply, result.rows, result_encoders(result.columns, formats))
@@ -65,7 +68,6 @@ def answer_pipelined(
 # session gives the same list while its plan is current), which the entry keeps alive.
 _MAX_KEPT = 1024
 _heads: dict[tuple[int, tuple[int, ...], bool], tuple[object, bytes]] = {}
-_tails: dict[tuple[str, TransactionStatus], bytes] = {}
 
 
 def _head(columns: list[ColumnDesc] | None, formats: list[int], described: bool) -> bytes:
@@ -84,17 +86,12 @@ def _head(columns: list[ColumnDesc] | None, formats: list[int], described: bool)
     return data
 
 
+@functools.lru_cache(maxsize=_MAX_KEPT)
 def _tail(tag: str, status: TransactionStatus) -> bytes:
-    data = _tails.get((tag, status))
-    if data is None:
-        tail = WriteBuffer()
-        msg.write_command_complete(tail, tag)
-        msg.write_ready_for_query(tail, status)
-        data = tail.take()
-        if len(_tails) >= _MAX_KEPT:
-            _tails.clear()
-        _tails[(tag, status)] = data
-    return data
+    tail = WriteBuffer()
+    msg.write_command_complete(tail, tag)
+    msg.write_ready_for_query(tail, status)
+    return tail.take()
 
 
 def _following(frames: FrameReader) -> int | None:
