@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlvec.errors import InvalidParameterValue, UndefinedColumn
@@ -52,15 +53,20 @@ class CollectionSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnSpec:
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise UndefinedColumn(f'column "{name}" does not exist')
+        column = self._by_name.get(name)
+        if column is None:
+            raise UndefinedColumn(f'column "{name}" does not exist')
+        return column
 
     def has_column(self, name: str) -> bool:
-        return any(column.name == name for column in self.columns)
+        return name in self._by_name
 
-    @property
+    # Looked up on every search (the spec is frozen, so worked out once).
+    @cached_property
+    def _by_name(self) -> dict[str, ColumnSpec]:
+        return {column.name: column for column in reversed(self.columns)}
+
+    @cached_property
     def id_column(self) -> ColumnSpec:
         """The int64 primary key that is also the Faiss id."""
         return next(column for column in self.columns if column.primary_key)

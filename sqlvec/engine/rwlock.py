@@ -9,9 +9,14 @@ from types import TracebackType
 
 class ReadWriteLock:
     def __init__(self) -> None:
-        self._condition = threading.Condition()
+        # A plain Lock guards the counts (taken in C by `with`), and a Condition on it is
+        # waited on only while the lock is held the other way: a search that finds no writer
+        # takes and drops the mutex once each way, with no Python-level Condition calls.
+        self._mutex = threading.Lock()
+        self._changed = threading.Condition(self._mutex)
         self._readers = 0
         self._writing = False
+        self._waiting = 0  # threads waiting on `_changed`
         # Context managers made once: `with lock.reading():` runs on every search, and a
         # generator-based context manager per call costs more than the lock itself.
         self._reading = _Held(self._acquire_read, self._release_read)
@@ -24,27 +29,36 @@ class ReadWriteLock:
         return self._writing_side
 
     def _acquire_read(self) -> None:
-        with self._condition:
+        with self._mutex:
             while self._writing:
-                self._condition.wait()
+                self._wait()
             self._readers += 1
 
     def _release_read(self) -> None:
-        with self._condition:
+        with self._mutex:
             self._readers -= 1
-            if self._readers == 0:
-                self._condition.notify_all()  # a writer may be waiting for the last reader
+            if self._readers == 0 and self._waiting:
+                self._changed.notify_all()  # a writer waits for the last reader
 
     def _acquire_write(self) -> None:
-        with self._condition:
+        with self._mutex:
             while self._writing or self._readers:
-                self._condition.wait()
+                self._wait()
             self._writing = True
 
     def _release_write(self) -> None:
-        with self._condition:
+        with self._mutex:
             self._writing = False
-            self._condition.notify_all()
+            if self._waiting:
+                self._changed.notify_all()
+
+    def _wait(self) -> None:
+        """Wait for a change, the mutex held (it is released while waiting)."""
+        self._waiting += 1
+        try:
+            self._changed.wait()
+        finally:
+            self._waiting -= 1
 
 
 class _Held:

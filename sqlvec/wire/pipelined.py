@@ -40,8 +40,7 @@ def answer_pipelined(
     following = _following(frames)
     if following is None:
         return False
-    bind = msg.decode_frontend_message(b"B", bind_body)
-    assert isinstance(bind, msg.Bind)
+    bind = msg.decode_bind(bind_body)
     if bind.portal:
         return False
     statement = handler.describe_statement(bind.statement)

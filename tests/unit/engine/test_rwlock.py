@@ -73,3 +73,45 @@ def test_a_reader_waits_for_the_writer_and_an_error_releases() -> None:
     with lock.writing():  # the failed reader released the lock
         order.append("writer again")
     assert order[-1] == "writer again"
+
+
+def test_many_readers_and_writers_never_overlap_and_all_finish() -> None:
+    """Waiters are woken only when someone waits: every writer still gets its turn, and no
+    reader ever sees a writer inside (or a writer another one)."""
+    lock = ReadWriteLock()
+    state = {"readers": 0, "writers": 0, "overlaps": 0, "writes": 0}
+    count = threading.Lock()
+
+    def enter(side: str) -> None:
+        with count:
+            state[side] += 1
+            if state["writers"] > 1 or (state["writers"] and state["readers"]):
+                state["overlaps"] += 1
+
+    def leave(side: str) -> None:
+        with count:
+            state[side] -= 1
+
+    def reader() -> None:
+        for _ in range(300):
+            with lock.reading():
+                enter("readers")
+                leave("readers")
+
+    def writer() -> None:
+        for _ in range(100):
+            with lock.writing():
+                enter("writers")
+                time.sleep(0)
+                state["writes"] += 1
+                leave("writers")
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    threads += [threading.Thread(target=writer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert state["overlaps"] == 0
+    assert state["writes"] == 300

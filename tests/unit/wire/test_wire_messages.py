@@ -153,6 +153,8 @@ def test_parse_is_decoded() -> None:
 def test_bind_is_decoded_with_nulls_and_formats() -> None:
     wire = bind("p", "s", (b"\x00\x01", None, b""), param_formats=(1, 0, 0), result_formats=(1,))
     assert decoded(wire) == msg.Bind("p", "s", [1, 0, 0], [b"\x00\x01", None, b""], [1])
+    bare = bind("", "", ())
+    assert decoded(bare) == msg.Bind("", "", [], [], [])
 
 
 def test_describe_close_and_execute_are_decoded() -> None:
@@ -171,6 +173,13 @@ def test_copy_messages_are_decoded() -> None:
     assert decoded(b"f\x00\x00\x00\x08oops\x00") == msg.CopyFail("oops")
 
 
+def _bind_body(after_formats: bytes) -> bytes:
+    """A Bind of the unnamed portal and statement with no parameter formats, then these bytes
+    (parameter count, values, result formats)."""
+    body = b"\x00\x00\x00\x00" + after_formats
+    return b"B" + struct.pack("!i", len(body) + 4) + body
+
+
 @pytest.mark.parametrize(
     ("wire", "message"),
     [
@@ -178,6 +187,13 @@ def test_copy_messages_are_decoded() -> None:
         (b"S\x00\x00\x00\x05x", "invalid message format"),
         (b"Q\x00\x00\x00\x07abc", "invalid string in message"),
         (b"B\x00\x00\x00\x0ap\x00s\x00\x00\x01", "insufficient data left in message"),
+        # Binds: no statement name's end, a value longer than the message, a negative length
+        # other than NULL's -1, a count of result formats beyond the end, bytes after the end.
+        (b"B\x00\x00\x00\x07p\x00s", "invalid string in message"),
+        (_bind_body(b"\x00\x01" + struct.pack("!i", 9) + b"ab"), "insufficient data left"),
+        (_bind_body(b"\x00\x01" + struct.pack("!i", -2) + b"ab"), "insufficient data left"),
+        (_bind_body(b"\x00\x00\x00\x02"), "insufficient data left in message"),
+        (_bind_body(b"\x00\x00\x00\x00x"), "invalid message format"),
     ],
 )
 def test_malformed_messages_are_protocol_violations(wire: bytes, message: str) -> None:
