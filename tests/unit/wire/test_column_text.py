@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sqlvec.types import FLOAT8, INT4, INT8, TEXT
-from sqlvec.wire.codecs import TEXT_FORMAT, result_encoders
+from sqlvec.wire import column_text
+from sqlvec.wire.codecs import TEXT_FORMAT, float8_text_bytes, result_encoders
 from sqlvec.wire.column_text import encoded_column
 from sqlvec.wire.handler import ColumnDesc
 
@@ -34,6 +35,9 @@ FLOAT_COLUMNS = {
     "with NULL": [1.5, None, 2.25],
     "outside fixed notation": [1e15, 1e-5, 0.0, -0.0, 1.5e300, 5e-324],
     "not finite": [math.inf, -math.inf, math.nan, 1.0],
+    # A few values outside among many inside: each written alone, the rest at once.
+    "a search by a stored vector (distance 0 first)": [0.0, *(RNG.random(300) + 0.5).tolist()],
+    "scattered specials": [*(RNG.random(100) * 3).tolist(), math.nan, None, 1e20, -0.0, 2.0],
 }
 
 
@@ -64,3 +68,20 @@ def test_other_columns_read_as_each_value(pg_type: Any, values: list[Any]) -> No
 
 def test_float8_text_is_postgres_notation() -> None:
     assert at_once(FLOAT8, [5.0, 0.25, 1e-4]) == [b"5", b"0.25", b"0.0001"]
+
+
+def test_a_few_values_outside_fixed_notation_keep_the_column_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One distance of 0 used to send the whole column down the per-value path (ten times
+    the time on a LATERAL batch searching by stored vectors)."""
+    values = [0.0, *(RNG.random(1000) + 0.5).tolist()]
+    written: list[Any] = []
+
+    def counted(value: Any) -> bytes:
+        written.append(value)
+        return float8_text_bytes(value)
+
+    monkeypatch.setattr(column_text, "float8_text_bytes", counted)
+    assert column_text._float8_texts(values) == one_by_one(FLOAT8, values)
+    assert written == [0.0]  # the 0 alone
