@@ -178,7 +178,8 @@ class Session:
         outcome = execute(self._engine, node, params, self._session.search_settings())
         if outcome.notices or outcome.parameter_status:
             return None  # sent the usual way, which runs the statement again
-        return QueryResult(outcome.tag, self._columns(prepared), outcome.rows)
+        columns = prepared.columns if prepared.columns_known else self._columns(prepared)
+        return QueryResult(outcome.tag, columns, outcome.rows)
 
     def describe_portal(self, portal: str) -> list[ColumnDesc] | None:
         return self._columns(self._portal(portal).prepared)

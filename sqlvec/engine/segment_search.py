@@ -60,7 +60,7 @@ class SearchResult:
     strategy: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # never changed once made; not frozen: made on every search
 class SearchRequest:
     column: str
     query: np.ndarray

@@ -64,7 +64,7 @@ class InsertPlan:
     partition: str | None = None  # INSERT INTO coll PARTITION (tag); None: the default
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # never changed once made; not frozen: made on every search
 class RowsContext:
     """What a projection over collection rows can read."""
 

@@ -344,6 +344,16 @@ def write_data_row(buf: WriteBuffer, row: Sequence[Any], encoders: Sequence[Valu
     write_data_rows(buf, [row], encoders)
 
 
+def data_rows(rows: Sequence[Sequence[Any]], encoders: Sequence[ValueEncoder]) -> bytes:
+    """The DataRows of `rows`, or the encoder's error: for a reply sent whole or not at all
+    (`write_data_rows` sends the rows before a value that cannot be encoded)."""
+    if len(encoders) == 1:
+        out: list[bytes] = []
+        _single_column_rows(out, rows, encoders[0])
+        return b"".join(out)
+    return _columnwise_rows(rows, encoders)
+
+
 def write_data_rows(
     buf: WriteBuffer, rows: Sequence[Sequence[Any]], encoders: Sequence[ValueEncoder]
 ) -> None:

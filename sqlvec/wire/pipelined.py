@@ -17,11 +17,12 @@ both ways write the same bytes.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from sqlvec.wire import messages as msg
 from sqlvec.wire.bind import decode_parameters, result_formats
 from sqlvec.wire.buffer import INT32, FrameReader, WriteBuffer
-from sqlvec.wire.codecs import result_encoders
+from sqlvec.wire.codecs import ValueEncoder, result_encoders
 from sqlvec.wire.handler import ColumnDesc, QueryHandler, TransactionStatus
 
 # What follows a Bind answered in one step, byte for byte: (Describe of the unnamed portal,)
@@ -49,40 +50,45 @@ def answer_pipelined(
     result = handler.run_pipelined(bind.statement, params)
     if result is None:
         return False
-    reply = WriteBuffer()
-    reply.write_byte(_head(result.columns, formats, following == len(_WITH_DESCRIBE)))
-    if result.rows:
-        assert result.columns is not None, "a result with rows needs columns"
-        msg.write_data_rows(reply, result.rows, result_encoders(result.columns, formats))
+    head = _head(result.columns, formats, following == len(_WITH_DESCRIBE))
+    rows = msg.data_rows(result.rows, head.encoders) if result.rows else b""
     assert result.tag is not None
-    reply.write_byte(_tail(result.tag, handler.transaction_status))
     frames.advance(following)
-    out.write_bytes(reply.take())
+    out.write_bytes(head.data + rows + _tail(result.tag, handler.transaction_status))
     return True
 
 
-# A reply's head (BindComplete, then RowDescription where a Describe asked) and its tail
-# (CommandComplete, ReadyForQuery) are the same bytes at every execution of a prepared
-# statement: encoded once. Heads are keyed by the identity of the statement's columns (the
-# session gives the same list while its plan is current), which the entry keeps alive.
+@dataclass(slots=True)
+class _Head:
+    """A reply's head - BindComplete, then RowDescription where a Describe asked - and the
+    encoders of its rows: the same at every execution of a prepared statement, made once."""
+
+    columns: list[ColumnDesc] | None  # kept alive: the key holds its identity
+    data: bytes
+    encoders: list[ValueEncoder]
+
+
+# Heads are keyed by the identity of the statement's columns (the session gives the same
+# list while its plan is current), with the result formats and whether a Describe asked.
 _MAX_KEPT = 1024
-_heads: dict[tuple[int, tuple[int, ...], bool], tuple[object, bytes]] = {}
+_heads: dict[tuple[int, tuple[int, ...], bool], _Head] = {}
 
 
-def _head(columns: list[ColumnDesc] | None, formats: list[int], described: bool) -> bytes:
+def _head(columns: list[ColumnDesc] | None, formats: list[int], described: bool) -> _Head:
     key = (id(columns), tuple(formats), described)
     kept = _heads.get(key)
-    if kept is not None and kept[0] is columns:
-        return kept[1]
-    head = WriteBuffer()
-    msg.write_bind_complete(head)
+    if kept is not None and kept.columns is columns:
+        return kept
+    data = WriteBuffer()
+    msg.write_bind_complete(data)
     if described:
-        msg.write_description(head, columns, formats)
-    data = head.take()
+        msg.write_description(data, columns, formats)
+    encoders = result_encoders(columns, formats) if columns is not None else []
+    head = _Head(columns, data.take(), encoders)
     if len(_heads) >= _MAX_KEPT:
         _heads.clear()
-    _heads[key] = (columns, data)
-    return data
+    _heads[key] = head
+    return head
 
 
 @functools.lru_cache(maxsize=_MAX_KEPT)
