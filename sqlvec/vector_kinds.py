@@ -20,6 +20,7 @@ from sqlvec.errors import DatatypeMismatch, UndefinedFunction
 from sqlvec.types import BIT, HALFVEC, SPARSEVEC, VARBIT, VECTOR, PgType
 from sqlvec.vectors import (
     MAX_DIM,
+    all_finite,
     check_dimension,
     check_same_dimensions,
     checked_halfvec,
@@ -110,10 +111,13 @@ def _to_float_vector(value: Any, dim: int | None, type_name: str) -> np.ndarray:
     if isinstance(value, sparse.SparseValue):
         value = sparse.to_dense(value)
     if type_name == "vector" and isinstance(value, np.ndarray) and value.dtype == np.float32:
-        # A decoded parameter, already float32: check it without converting it twice.
-        vector = checked_vector(value)
-        check_dimension(len(vector), dim)
-        return vector
+        # A decoded parameter, already float32: checked in place (every prepared search's
+        # query vector passes here), `checked_vector` words what is wrong.
+        size = value.shape[0] if value.ndim == 1 else 0
+        if not (0 < size <= MAX_DIM and all_finite(value)):
+            value = checked_vector(value)
+        check_dimension(len(value), dim)
+        return value
     if isinstance(value, np.ndarray | list | tuple):
         array = np.asarray(value, dtype=np.float64)
         if type_name == "halfvec":
