@@ -11,5 +11,5 @@ import os
 # then run on their statement's thread.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-__version__ = "0.3.7"
+__version__ = "0.3.8"
 POSTGRES_VERSION = "16.4"

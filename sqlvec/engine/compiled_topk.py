@@ -59,6 +59,10 @@ class CompiledTopK:
     params: faiss.SearchParameters | None
     # Filtered searches: the settings widened for a selectivity, by selectivity.
     widened: dict[float, SearchSettings] = field(default_factory=dict)
+    # The one index answers alone but cannot be searched with kept parameters (NSG takes no
+    # parameters object; fewer rows than k): kept so that the next executions on this
+    # layout go the usual way at once, without finding it all again.
+    declined: bool = False
 
     def current(self, collection: Collection, request: SearchRequest) -> Layout | None:
         """The layout it was compiled for, where it still holds for these settings and k."""
@@ -149,14 +153,14 @@ def compiled_topk(
     if kept is not None and kept.plan is plan:
         layout = kept.current(collection, request)
         if layout is not None:
-            return layout
+            return None if kept.declined else layout
     compiled = _compile(collection, plan, request, filtered)
     if compiled is None:
         return None
     if len(collection.compiled_searches) >= MAX_KEPT:
         collection.compiled_searches.clear()
     collection.compiled_searches[key] = compiled
-    return compiled.current(collection, request)
+    return None if compiled.declined else compiled.current(collection, request)
 
 
 def _compile(
@@ -169,9 +173,8 @@ def _compile(
     if segment is None or definition is None:
         return None
     index = segment.indexes[request.column]
-    if not index.takes_parameters() or index.ntotal < request.k:
-        return None
-    params = index.plain_parameters(request.settings, request.k)
+    declined = not index.takes_parameters() or index.ntotal < request.k
+    params = None if declined else index.plain_parameters(request.settings, request.k)
     return CompiledTopK(
         plan,
         request.settings,
@@ -182,4 +185,5 @@ def _compile(
         weakref.ref(segment),
         weakref.ref(index),
         params,
+        declined=declined,
     )

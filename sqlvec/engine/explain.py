@@ -143,13 +143,21 @@ def _topk_lines(
 def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
     params = ", ".join(f"{k}={v}" for k, v in sorted(definition.params.items()))
     search = {
-        "ivf_flat": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
-        "ivf_sq8": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
-        "ivf_pq": f"nprobe={settings.nprobe or DEFAULT_NPROBE}",
+        "ivf_flat": _nprobe_text(definition, settings),
+        "ivf_sq8": _nprobe_text(definition, settings),
+        "ivf_pq": _nprobe_text(definition, settings),
         "hnsw": f"ef_search={settings.ef_search or DEFAULT_EF_SEARCH}",
         "nsg": f"search_length={settings.search_length or 40}",
     }.get(definition.type, "exhaustive")
     return f"{definition.type} {definition.name} ({params}); search {search}"
+
+
+def _nprobe_text(definition: IndexDef, settings: SearchSettings) -> str:
+    """The nprobe searched: the default beyond the index's lists searches every list (an
+    nprobe the user sets beyond them is an error, see segment_search)."""
+    nprobe = settings.nprobe or DEFAULT_NPROBE
+    lists = int(definition.params.get("nlist", nprobe))
+    return f"nprobe={nprobe}" if nprobe <= lists else f"nprobe={lists} (every list)"
 
 
 def _filter_lines(

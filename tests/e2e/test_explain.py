@@ -173,10 +173,15 @@ def test_explain_shows_the_parameters_a_filter_widens(conn: psycopg.Connection) 
     conn.execute("CREATE INDEX ON ex_ivf USING ivf_flat (embedding) WITH (nlist = 4)")
     search = "SELECT id FROM ex_ivf WHERE grp = 1 ORDER BY embedding <-> %s LIMIT 10"
 
-    def strategy() -> str:
+    def line(label: str) -> str:
         lines = [row[0] for row in conn.execute("EXPLAIN " + search, ("[1,0,0,0]",))]
-        return next(line.strip() for line in lines if "Strategy:" in line)
+        return next(line.strip() for line in lines if label in line)
 
+    def strategy() -> str:
+        return line("Strategy:")
+
+    # The default nprobe (16) beyond the index's 4 lists: Faiss searches the 4.
+    assert line("Index:").endswith("; search nprobe=4 (every list)")
     assert strategy() == (
         "Strategy: index search with an ID selector of the matching rows, nprobe 16 widened to "
         "160 (at most every list); redone exactly if it comes back short"
@@ -184,6 +189,7 @@ def test_explain_shows_the_parameters_a_filter_widens(conn: psycopg.Connection) 
     assert len(conn.execute(search, ("[1,0,0,0]",)).fetchall()) == 10  # every list searched
     conn.execute("SET nprobe = 2")
     try:
+        assert line("Index:").endswith("; search nprobe=2")
         assert strategy() == (
             "Strategy: index search with an ID selector of the matching rows; "
             "redone exactly if it comes back short"

@@ -142,3 +142,36 @@ def test_an_ivf_index_serves_a_filter_at_the_default_nprobe(tmp_path: Path) -> N
             assert _same_as_general(engine, plan, [query, i % 10], SearchSettings())
     finally:
         engine.close()
+
+
+def test_an_nsg_index_is_declined_once_per_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NSG takes no parameters object: the first execution keeps a declined entry, and the
+    next ones on the same layout go the general way without looking for the index again."""
+    import sqlvec.engine.compiled_topk as compiled_topk
+
+    engine = build_engine(tmp_path, "l2", "nsg", {})
+    try:
+        plan = plan_of(engine, PLAIN[0])
+        found: list[object] = []
+        look = compiled_topk.sole_segment
+
+        def counted(*args: Any) -> Any:
+            found.append(args)
+            return look(*args)
+
+        monkeypatch.setattr(compiled_topk, "sole_segment", counted)
+        for query in queries(5):
+            _same_as_general(engine, plan, [query])  # equal rows whichever way answers
+        kept = _kept(engine, plan)
+        assert kept is not None and kept.declined
+        assert len(found) == 1
+        # A new index (a new layout): looked at again, once.
+        dropped(engine)
+        engine.create_index("c", define_index("c_e_nsg", "e", DIM, "nsg", "l2", {}))
+        for query in queries(3):
+            _same_as_general(engine, plan, [query])
+        assert len(found) == 2
+    finally:
+        engine.close()
