@@ -18,6 +18,7 @@ from benchmarks.copy_binary import copy_binary
 from benchmarks.hnsw_layout import hnsw_layout
 from benchmarks.index_types import index_types
 from benchmarks.knn import knn_exact_prepared
+from benchmarks.prepared_path import prepared_path
 from benchmarks.restart import restart_hnsw
 from benchmarks.search_subquery import search_subquery
 from benchmarks.transport_floor import transport_floor
@@ -39,6 +40,7 @@ SCENARIOS: dict[str, Scenario] = {
     "transport_floor": Scenario(transport_floor, queries=0),  # round trips of a do-nothing server
     "hnsw_layout": Scenario(hnsw_layout, queries=1000),  # in-process: no server
     "search_subquery": Scenario(search_subquery, queries=100),  # GROUP BY over a kNN subquery
+    "prepared_path": Scenario(prepared_path, queries=1000),  # in-process: no socket
 }
 # (full, --quick) defaults of the size options.
 SIZES = {
