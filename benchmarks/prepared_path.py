@@ -152,7 +152,7 @@ def _memoised_faiss() -> Iterator[None]:
             answers[key] = search(index, query, k, params)
         return answers[key]
 
-    vector_index.BuiltIndex.search_with = memoised  # type: ignore[method-assign]
+    vector_index.BuiltIndex.search_with = memoised  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
