@@ -46,9 +46,10 @@ def _int_texts(values: Sequence[Any]) -> list[bytes | None] | None:
 
 
 def _float8_texts(values: Sequence[Any]) -> list[bytes | None] | None:
-    """float8out's text of every value (None for NULL), or None for values that are not
-    floats. Values outside the fixed-notation range (a distance of exactly 0, tiny or huge
-    ones, NaN, infinities, NULLs) are written one by one; the rest by orjson at once."""
+    """float8out's text of every value (None for NULL), or None where the per-value path is
+    as quick (values that are not floats, or mostly outside fixed notation). Values outside
+    it (a distance of exactly 0, tiny or huge ones, NaN, infinities, NULLs) are written one
+    by one, the rest by orjson at once."""
     try:
         array = np.asarray(values, dtype=np.float64)  # a NULL becomes NaN: out of range below
     except (TypeError, ValueError):

@@ -172,8 +172,6 @@ EXTENDED_QUERY_TYPES = frozenset(b"PBDECH")
 
 
 def decode_frontend_message(type_byte: bytes, body: bytes) -> FrontendMessage:
-    if type_byte == b"B":
-        return decode_bind(body)
     decode = _DECODERS.get(type_byte)
     if decode is None:
         raise ProtocolViolation(f"invalid frontend message type {type_byte[0]}")
@@ -261,6 +259,7 @@ def _decode_function_call(reader: MessageReader) -> FunctionCall:
 _DECODERS: dict[bytes, Callable[[MessageReader], FrontendMessage]] = {
     b"Q": lambda r: Query(r.cstring()),
     b"P": _decode_parse,
+    b"B": lambda r: decode_bind(r.rest()),
     b"D": lambda r: Describe(_decode_kind(r, "DESCRIBE"), r.cstring()),
     b"E": _decode_execute,
     b"C": lambda r: Close(_decode_kind(r, "CLOSE"), r.cstring()),

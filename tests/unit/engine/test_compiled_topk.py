@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sqlvec.engine import compiled_topk as compiled_module
 from sqlvec.engine.compiled_topk import CompiledTopK
 from sqlvec.engine.engine import Engine
 from sqlvec.engine.index_types import define_index
@@ -149,19 +150,17 @@ def test_an_nsg_index_is_declined_once_per_layout(
 ) -> None:
     """NSG takes no parameters object: the first execution keeps a declined entry, and the
     next ones on the same layout go the general way without looking for the index again."""
-    import sqlvec.engine.compiled_topk as compiled_topk
-
     engine = build_engine(tmp_path, "l2", "nsg", {})
     try:
         plan = plan_of(engine, PLAIN[0])
         found: list[object] = []
-        look = compiled_topk.sole_segment
+        look = compiled_module.sole_segment
 
         def counted(*args: Any) -> Any:
             found.append(args)
             return look(*args)
 
-        monkeypatch.setattr(compiled_topk, "sole_segment", counted)
+        monkeypatch.setattr(compiled_module, "sole_segment", counted)
         for query in queries(5):
             _same_as_general(engine, plan, [query])  # equal rows whichever way answers
         kept = _kept(engine, plan)
