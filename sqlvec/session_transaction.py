@@ -47,6 +47,7 @@ from sqlvec.planner.plans import (
     DuckPlan,
     ExplainPlan,
     FlushPlan,
+    InsertPlan,
     SearchSubqueryPlan,
     ShowCollectionsPlan,
     ShowPartitionsPlan,
@@ -102,6 +103,8 @@ def searched_collections(node: object) -> set[str]:
         return {search.collection for search in node.searches}
     if isinstance(node, ExplainPlan):
         return searched_collections(node.inner)
+    if isinstance(node, InsertPlan) and node.source is not None:
+        return searched_collections(node.source)  # INSERT ... SELECT with a search
     return set()
 
 

@@ -17,7 +17,7 @@ from sqlvec.engine.range_run import range_applies, run_range
 from sqlvec.engine.segment_search import EXACT_BELOW_SELECTIVITY
 from sqlvec.engine.topk import project, run_topk
 from sqlvec.engine.vector_index import SearchSettings
-from sqlvec.errors import Notice
+from sqlvec.errors import Notice, SyntaxError
 from sqlvec.planner.plans import (
     AnalyzePlan,
     BatchTopKPlan,
@@ -60,7 +60,7 @@ def execute(
     if isinstance(node, DuckPlan):
         return _duck(engine, node, params)
     if isinstance(node, InsertPlan):
-        return _insert(engine, node, params)
+        return _insert(engine, node, params, settings or SearchSettings())
     if isinstance(node, ConstantPlan):
         row = tuple(value(params) for value in node.values)
         return Outcome("SELECT 1", list(node.columns), [row])
@@ -144,8 +144,11 @@ def _explain(
     return Outcome("EXPLAIN", list(EXPLAIN_COLUMNS), [(line,) for line in lines])
 
 
-def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
-    rows = [[value(params) for value in row] for row in plan.rows]
+def _insert(engine: Engine, plan: InsertPlan, params: Params, settings: SearchSettings) -> Outcome:
+    if plan.source is None:
+        rows = [[value(params) for value in row] for row in plan.rows]
+    else:
+        rows = _selected_rows(engine, plan, params, settings)
     positions = engine.insert(plan.collection, plan.columns, rows, plan.partition)
     tag = f"INSERT 0 {len(positions)}"
     if plan.returning is None:
@@ -153,6 +156,24 @@ def _insert(engine: Engine, plan: InsertPlan, params: Params) -> Outcome:
     context = RowsContext(plan.collection, positions, None, params)
     returned = project(engine.inserted_rows(plan.collection), plan.returning, context)
     return Outcome(tag, list(plan.returning.columns), returned)
+
+
+def _selected_rows(
+    engine: Engine, plan: InsertPlan, params: Params, settings: SearchSettings
+) -> list[list[Any]]:
+    """The rows of an INSERT ... SELECT: its query run to the end first (so a collection
+    copied into itself inserts what it held before), each value coerced to its column."""
+    selected = execute(engine, plan.source, params, settings)
+    width = len(selected.columns or [])
+    if width > len(plan.columns):
+        raise SyntaxError("INSERT has more expressions than target columns")
+    if width < len(plan.columns):
+        raise SyntaxError("INSERT has more target columns than expressions")
+    coercions = plan.coercions
+    return [
+        [convert(value) for convert, value in zip(coercions, row, strict=True)]
+        for row in selected.rows
+    ]
 
 
 def _duck(engine: Engine, plan: DuckPlan, params: Params) -> Outcome:

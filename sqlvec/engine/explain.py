@@ -77,7 +77,10 @@ def explain_lines(
     if isinstance(node, DuckPlan):
         return ["DuckDB Query", f"  SQL: {node.query.sql}"]
     if isinstance(node, InsertPlan):
-        return [f"Insert on {node.collection}", f"  Rows: {len(node.rows)}"]
+        if node.source is None:
+            return [f"Insert on {node.collection}", f"  Rows: {len(node.rows)}"]
+        source = explain_lines(engine, node.source, params, settings)
+        return [f"Insert on {node.collection}", *("  " + line for line in source)]
     return [type(node).__name__.removesuffix("Plan")]
 
 

@@ -1,17 +1,26 @@
-"""INSERT ... VALUES into a collection [RETURNING]."""
+"""INSERT ... VALUES, or INSERT ... SELECT, into a collection [RETURNING].
+
+The rows of an INSERT ... SELECT come from the query planned as any other (DuckDB for scalar
+SQL, the search paths for vector operators); the executor runs it, then inserts its rows
+with each value coerced to its column's type as an assignment (Postgres' rule).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlglot import exp
 
+from sqlvec.engine.catalog import ColumnSpec
 from sqlvec.errors import FeatureNotSupported, SyntaxError, UndefinedColumn, UndefinedTable
 from sqlvec.planner.context import PlanContext
 from sqlvec.planner.insert_select import values_rows
 from sqlvec.planner.logical import Output
 from sqlvec.planner.plans import InsertPlan
 from sqlvec.planner.projection import ProjectionBuilder
-from sqlvec.planner.select import output_name
-from sqlvec.planner.values import compile_value
+from sqlvec.planner.select import output_name, plan_select
+from sqlvec.planner.values import coerce_to, compile_value
 
 
 def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
@@ -29,8 +38,9 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
             raise UndefinedColumn(f'column "{name}" of relation "{spec.name}" does not exist')
     if node.args.get("conflict"):
         raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported yet")
+    source = _query_source(node.expression, ctx)
     rows = []
-    for items in _source_rows(node.expression):
+    for items in [] if source is not None else _source_rows(node.expression):
         if len(items) > len(names):
             raise SyntaxError("INSERT has more expressions than target columns")
         if len(items) < len(names):
@@ -52,7 +62,26 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
                 inner = item.this if isinstance(item, exp.Alias) else item
                 outputs.append(Output(output_name(item), inner))
         projection = ProjectionBuilder(spec, ctx.params, None).build(tuple(outputs))
-    return InsertPlan(spec.name, names, tuple(rows), projection, node.args.get("partition_tag"))
+    coercions = tuple(_assignment(spec.column(name)) for name in names) if source else ()
+    partition = node.args.get("partition_tag")
+    return InsertPlan(spec.name, names, tuple(rows), projection, partition, source, coercions)
+
+
+def _query_source(source: exp.Expr, ctx: PlanContext) -> object | None:
+    """The plan of an INSERT's SELECT, or None for VALUES (and SQLAlchemy's projection of a
+    VALUES list, read row by row as VALUES are)."""
+    if isinstance(source, exp.Values) or not isinstance(source, exp.Query):
+        return None
+    try:
+        values_rows(source)
+    except FeatureNotSupported:
+        return plan_select(source, ctx)
+    return None
+
+
+def _assignment(column: ColumnSpec) -> Callable[[Any], Any]:
+    # The type only, as for VALUES: the insert checks dimensions and lengths itself.
+    return coerce_to(column.type)
 
 
 def _source_rows(source: exp.Expr) -> list[list[exp.Expr]]:

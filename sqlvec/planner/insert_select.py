@@ -8,7 +8,9 @@ and relies on the order of RETURNING:
     ORDER BY sen_counter RETURNING t.id, t.id AS id__1
 
 That is an INSERT ... VALUES with each row run through the select list, in ORDER BY order;
-this module returns those rows, so sqlvec needs no general INSERT ... SELECT for it.
+this module returns those rows, read as VALUES are (parameters typed by their columns). Any
+other SELECT raises FeatureNotSupported here and is planned as a query instead
+(planner/insert.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlglot import exp
 
 from sqlvec.errors import FeatureNotSupported, UndefinedColumn
 
-_UNSUPPORTED = "INSERT ... SELECT is not supported yet; use VALUES"
+_UNSUPPORTED = "not a projection of a VALUES list"  # caught by plan_insert
 # Select clauses a plain projection of a VALUES list may have.
 _ALLOWED = frozenset({"expressions", "from", "from_", "order"})
 

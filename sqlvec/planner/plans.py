@@ -62,6 +62,10 @@ class InsertPlan:
     rows: tuple[tuple[Evaluator, ...], ...]
     returning: ResultProjection | None
     partition: str | None = None  # INSERT INTO coll PARTITION (tag); None: the default
+    # INSERT ... SELECT: the query whose rows are inserted (`rows` is empty), and per target
+    # column the assignment coercion of its values.
+    source: object | None = None
+    coercions: tuple[Callable[[Any], Any], ...] = ()
 
 
 @dataclass(slots=True)  # never changed once made; not frozen: made on every search

@@ -113,7 +113,7 @@ ERROR_CASES = [
     ("INSERT INTO pg_docs (id, embedding) VALUES (999, '[1,2]')", errors.DataException),
     ("SELECT id FROM pg_docs ORDER BY embedding <-> '[1,2]' LIMIT 1", errors.DataException),
     ("INSERT INTO pg_docs (id, embedding) VALUES (999, '[NaN,1]')", errors.DataException),
-    ("INSERT INTO pg_docs SELECT * FROM pg_docs", errors.FeatureNotSupported),
+    ("INSERT INTO pg_docs SELECT * FROM pg_docs", errors.UniqueViolation),
     ("INSERT INTO pg_docs (id, title, embedding) VALUES (1, 'dup', %s)", errors.UniqueViolation),
 ]
 
