@@ -38,9 +38,10 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
             raise UndefinedColumn(f'column "{name}" of relation "{spec.name}" does not exist')
     if node.args.get("conflict"):
         raise FeatureNotSupported("INSERT ... ON CONFLICT is not supported yet")
-    source = _query_source(node.expression, ctx)
+    listed = _listed_rows(node.expression)
+    source = plan_select(node.expression, ctx) if listed is None else None
     rows = []
-    for items in [] if source is not None else _source_rows(node.expression):
+    for items in listed or []:
         if len(items) > len(names):
             raise SyntaxError("INSERT has more expressions than target columns")
         if len(items) < len(names):
@@ -67,26 +68,21 @@ def plan_insert(node: exp.Insert, ctx: PlanContext) -> InsertPlan:
     return InsertPlan(spec.name, names, tuple(rows), projection, partition, source, coercions)
 
 
-def _query_source(source: exp.Expr, ctx: PlanContext) -> object | None:
-    """The plan of an INSERT's SELECT, or None for VALUES (and SQLAlchemy's projection of a
-    VALUES list, read row by row as VALUES are)."""
-    if isinstance(source, exp.Values) or not isinstance(source, exp.Query):
-        return None
+def _listed_rows(source: exp.Expr) -> list[list[exp.Expr]] | None:
+    """The rows of VALUES, or of SQLAlchemy's projection of a VALUES list (read row by row,
+    as VALUES are); None for any other query, which is planned as one."""
+    if isinstance(source, exp.Values):
+        return [
+            list(r.expressions) if isinstance(r, exp.Tuple) else [r] for r in source.expressions
+        ]
+    if not isinstance(source, exp.Query):
+        return values_rows(source)  # says what is not supported
     try:
-        values_rows(source)
+        return values_rows(source)
     except FeatureNotSupported:
-        return plan_select(source, ctx)
-    return None
+        return None
 
 
 def _assignment(column: ColumnSpec) -> Callable[[Any], Any]:
     # The type only, as for VALUES: the insert checks dimensions and lengths itself.
     return coerce_to(column.type)
-
-
-def _source_rows(source: exp.Expr) -> list[list[exp.Expr]]:
-    if isinstance(source, exp.Values):
-        return [
-            list(r.expressions) if isinstance(r, exp.Tuple) else [r] for r in source.expressions
-        ]
-    return values_rows(source)  # INSERT ... SELECT ... FROM (VALUES ...) (SQLAlchemy)
