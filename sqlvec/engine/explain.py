@@ -145,13 +145,13 @@ def _topk_lines(
 
 def _index_text(definition: IndexDef, settings: SearchSettings) -> str:
     params = ", ".join(f"{k}={v}" for k, v in sorted(definition.params.items()))
-    search = {
-        "ivf_flat": _nprobe_text(definition, settings),
-        "ivf_sq8": _nprobe_text(definition, settings),
-        "ivf_pq": _nprobe_text(definition, settings),
-        "hnsw": f"ef_search={settings.ef_search or DEFAULT_EF_SEARCH}",
-        "nsg": f"search_length={settings.search_length or 40}",
-    }.get(definition.type, "exhaustive")
+    if definition.type in ("ivf_flat", "ivf_sq8", "ivf_pq"):
+        search = _nprobe_text(definition, settings)
+    else:
+        search = {
+            "hnsw": f"ef_search={settings.ef_search or DEFAULT_EF_SEARCH}",
+            "nsg": f"search_length={settings.search_length or 40}",
+        }.get(definition.type, "exhaustive")
     return f"{definition.type} {definition.name} ({params}); search {search}"
 
 

@@ -76,7 +76,9 @@ def _listed_rows(source: exp.Expr) -> list[list[exp.Expr]] | None:
             list(r.expressions) if isinstance(r, exp.Tuple) else [r] for r in source.expressions
         ]
     if not isinstance(source, exp.Query):
-        return values_rows(source)  # says what is not supported
+        raise FeatureNotSupported(
+            "INSERT ... DEFAULT VALUES is not supported: give VALUES or a query"
+        )
     try:
         return values_rows(source)
     except FeatureNotSupported:

@@ -104,6 +104,7 @@ def test_inside_a_block_the_select_sees_the_block_and_rollback_undoes(
             errors.UndefinedColumn,
         ),
         ("INSERT INTO is_dst (embedding) SELECT embedding FROM no_such", errors.UndefinedTable),
+        ("INSERT INTO is_dst DEFAULT VALUES", errors.FeatureNotSupported),
     ],
 )
 def test_bad_selects_fail_and_insert_nothing(
@@ -147,3 +148,8 @@ def test_parameters_of_the_query_are_bound(tables: psycopg.Connection) -> None:
     )
     assert tables.execute(sql, (1, "[0,0]"), prepare=True).fetchall() == [(2,)]
     assert tables.execute(sql, (3, "[5,5]"), prepare=True).fetchall() == [(4,)]
+
+
+def test_default_values_is_refused_by_name(tables: psycopg.Connection) -> None:
+    with pytest.raises(errors.FeatureNotSupported, match="DEFAULT VALUES is not supported"):
+        tables.execute("INSERT INTO is_dst DEFAULT VALUES")
